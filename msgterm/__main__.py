@@ -1,0 +1,3 @@
+from msgterm.cli import main
+
+main()

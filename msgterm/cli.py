@@ -1,0 +1,220 @@
+"""The ``msgterm`` command line (PRODUCT.md §5).
+
+Imports are deferred into the commands so that ``msgterm --version`` and the app's
+first paint do not pay for what they do not use.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+import click
+
+from msgterm.domain.errors import MsgtermError
+
+
+@dataclass
+class Context:
+    """What every command shares: the options, then settings and store built on demand."""
+
+    config_path: str | None
+    database: str | None
+    staff_name: str | None
+    _settings: object = None
+    _store: object = None
+    closers: list = field(default_factory=list)
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from msgterm.settings import load_settings
+
+            self._settings = load_settings(config_path=self.config_path, database=self.database, staff=self.staff_name)
+        return self._settings
+
+    def use_settings(self, settings) -> None:
+        self._settings = settings
+        self._store = None
+
+    @property
+    def store(self):
+        if self._store is None:
+            from msgterm.store import open_store
+
+            settings = self.settings
+            self._store = open_store(settings.database_url, business_number=business_number(settings))
+        return self._store
+
+    def staff(self):
+        """The staff member at this terminal; a store with no staff makes them its first Manager."""
+        store = self.store
+        store.ensure_first_manager(self.settings.staff)
+        return store.staff_member(self.settings.staff)
+
+
+def business_number(settings) -> str:
+    return settings.twilio.number or settings.twilio.messaging_service_sid or ""
+
+
+def fail(message: str, code: int = 1):
+    click.echo(f"msgterm: {message}", err=True)
+    sys.exit(code)
+
+
+class Group(click.Group):
+    """Turns MsgtermError (and database trouble) into one clear line on stderr."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MsgtermError as error:
+            fail(str(error))
+        except Exception as error:  # noqa: BLE001 - database errors have many classes
+            from msgterm.store.errors import describe_database_error
+
+            described = describe_database_error(error)
+            if described is None:
+                raise
+            fail(described)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(cls=Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "database", metavar="URL_OR_PATH", help="The store: a SQLite path or a database URL.")
+@click.option("--config", "config_path", metavar="PATH", help="The TOML configuration file.")
+@click.option("--as", "staff_name", metavar="STAFF", help="The staff member at this terminal.")
+@click.version_option(version("msgterm"), "--version", prog_name="msgterm")
+@click.pass_context
+def main(ctx: click.Context, database, config_path, staff_name) -> None:
+    """msgterm: a keyboard-driven terminal Message Center for two-way SMS with clients."""
+    ctx.obj = Context(config_path=config_path, database=database, staff_name=staff_name)
+    if ctx.invoked_subcommand is None:
+        from msgterm.run import run_app
+
+        run_app(ctx.obj, demo=False)
+
+
+@main.command()
+@click.option("--seed", default=7, show_default=True, help="Seed of the demo data generator.")
+@click.option("--fresh", is_flag=True, help="Start the demo store over.")
+@click.option("--summary", is_flag=True, help="Build the demo store and print what it holds, without opening the app.")
+@pass_context
+def demo(obj: Context, seed: int, fresh: bool, summary: bool) -> None:
+    """The app on a separate demo store with a simulated provider."""
+    from msgterm.run import prepare_demo, run_app
+
+    result = prepare_demo(obj, seed=seed, fresh=fresh)
+    if summary:
+        folders = ", ".join(f"{name} {count}" for name, count in result.folders.items())
+        click.echo(
+            f"demo store {obj.settings.database_url}: {result.clients} clients, "
+            f"{result.conversations} conversations ({folders}), {result.messages} messages"
+        )
+        return
+    run_app(obj, demo=True)
+
+
+@main.group()
+def clients() -> None:
+    """The client directory."""
+
+
+@clients.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=str))
+@pass_context
+def clients_import(obj: Context, csv_file: str) -> None:
+    """Import or update clients from a CSV file (columns in the README)."""
+    from msgterm.domain.client_csv import RowError, read_clients
+
+    try:
+        with open(csv_file, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        fail(f"{csv_file}: no such file")
+    except UnicodeDecodeError:
+        fail(f"{csv_file}: the file is not UTF-8; save it as UTF-8 CSV and import again")
+    except OSError as error:
+        fail(f"{csv_file}: {error.strerror}")
+    try:
+        good, errors = read_clients(text, obj.settings.default_region)
+    except MsgtermError as error:
+        fail(f"{csv_file}: {error}")
+    created, updated, refused = obj.store.upsert_clients(good)
+    errors = sorted([*errors, *(RowError(line, why) for line, why in refused)], key=lambda e: e.line)
+    for error in errors:
+        click.echo(f"{csv_file}: {error}", err=True)
+    click.echo(f"imported {created} new and updated {updated} clients; {len(errors)} rows skipped")
+    if errors:
+        sys.exit(1)
+
+
+@main.group()
+def staff() -> None:
+    """Staff members and their roles."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.option("--name", "full_name", default="", help="Full name.")
+@click.option("--role", default="Front Desk", show_default=True, help="Manager, Front Desk or Viewer.")
+@pass_context
+def staff_add(obj: Context, username: str, full_name: str, role: str) -> None:
+    """Add a staff member, or change one's name and role."""
+    member, created = obj.store.add_staff(username, full_name, role)
+    click.echo(f"{'added' if created else 'updated'} {member.username} ({member.full_name}) as {member.role}")
+
+
+@staff.command("list")
+@pass_context
+def staff_list(obj: Context) -> None:
+    """List staff members."""
+    for member in obj.store.list_staff():
+        click.echo(f"{member.username}\t{member.full_name}\t{member.role}")
+
+
+@main.command()
+@pass_context
+def roles(obj: Context) -> None:
+    """List roles and their permissions."""
+    for name, permissions in obj.store.roles():
+        click.echo(f"{name}: {', '.join(permissions) or 'read only (no permissions)'}")
+
+
+@main.command()
+@click.option("--client", "client_ref", metavar="ID", help="Only this client (client ID, UID or number).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines (the only format so far).")
+@pass_context
+def export(obj: Context, client_ref: str | None, as_json: bool) -> None:
+    """Contact history as JSON lines, oldest first."""
+    from msgterm.export import export_lines
+
+    if not as_json:
+        fail("say --json: JSON lines is the export format", code=2)
+    client_pk = obj.store.client_by_ref(client_ref, obj.settings.default_region).id if client_ref else None
+    for line in export_lines(obj.store, client_pk):
+        sys.stdout.write(line + "\n")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one full cycle and exit (0 on success).")
+@pass_context
+def sync(obj: Context, once: bool) -> None:
+    """Keep the store in step with the provider's message log (headless poller)."""
+    from msgterm.run import run_sync
+
+    sys.exit(run_sync(obj, once=once))
+
+
+@main.command()
+@click.argument("client_ref", metavar="CLIENT")
+@click.argument("message")
+@pass_context
+def send(obj: Context, client_ref: str, message: str) -> None:
+    """Send MESSAGE to CLIENT (a client ID, UID or number) with every check the composer makes."""
+    from msgterm.run import run_send
+
+    sys.exit(run_send(obj, client_ref, message))

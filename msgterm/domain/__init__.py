@@ -1,0 +1,1 @@
+"""Rules of the Message Center, free of any storage or screen."""

@@ -1,0 +1,89 @@
+"""The folder table of PRODUCT.md §1, one function per row.
+
+Each function takes the conversation's current state and returns the state after the
+event. The store applies them inside the transaction that records the event, so the
+rules live here once and are tested without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Folder(StrEnum):
+    UNREAD = "unread"
+    READ = "read"  # the inbox: opened, not answered, not archived
+    REPLIED = "replied"
+    ARCHIVED = "archived"
+
+
+class FolderView(StrEnum):
+    """The folders a user can switch between; ALL shows every conversation."""
+
+    UNREAD = "unread"
+    REPLIED = "replied"
+    ARCHIVED = "archived"
+    ALL = "all"
+
+    @property
+    def title(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def folder(self) -> Folder | None:
+        return None if self is FolderView.ALL else Folder(self.value)
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    folder: Folder
+    unread_count: int
+    muted: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The state after an event, and whether the event should alert the staff."""
+
+    state: ConversationState
+    alert: bool = False
+
+
+NEW_CONVERSATION = ConversationState(folder=Folder.READ, unread_count=0, muted=False)
+
+
+def inbound_message(state: ConversationState) -> Outcome:
+    """A client texted in: Unread, one more unread, alert unless muted (from any folder)."""
+    return Outcome(replace(state, folder=Folder.UNREAD, unread_count=state.unread_count + 1), alert=not state.muted)
+
+
+def staff_outbound_message(state: ConversationState) -> Outcome:
+    """Staff sent from msgterm: Replied (from Archived too), unread cleared."""
+    return Outcome(replace(state, folder=Folder.REPLIED, unread_count=0))
+
+
+def automated_outbound_message(state: ConversationState) -> Outcome:
+    """Another system sent it (a reminder, marketing): the folder does not change."""
+    return Outcome(state)
+
+
+def opened(state: ConversationState) -> Outcome:
+    """Staff with the permission opened it: an Unread conversation becomes Read."""
+    if state.folder is Folder.UNREAD:
+        return Outcome(replace(state, folder=Folder.READ, unread_count=0))
+    return Outcome(state)
+
+
+def marked_unread(state: ConversationState, client_messages_since_last_outbound: int) -> Outcome:
+    """Mark as Unread: Unread, counting the client's messages since the last outbound one."""
+    return Outcome(replace(state, folder=Folder.UNREAD, unread_count=client_messages_since_last_outbound))
+
+
+def archived(state: ConversationState) -> Outcome:
+    return Outcome(replace(state, folder=Folder.ARCHIVED, unread_count=0))
+
+
+def muted(state: ConversationState, mute: bool) -> Outcome:
+    """Mute or unmute: the folder does not change; only alerts do."""
+    return Outcome(replace(state, muted=mute))

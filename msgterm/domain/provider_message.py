@@ -1,0 +1,45 @@
+"""A message as the provider's log reports it, independent of any provider library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "read", "canceled"})
+
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
+
+
+@dataclass(frozen=True)
+class ProviderMessage:
+    sid: str
+    direction: str  # "inbound" or "outbound" (Twilio's outbound-api/-reply/-call folded)
+    from_number: str
+    to_number: str
+    body: str
+    status: str
+    created_at: datetime  # naive UTC
+    sent_at: datetime | None = None  # naive UTC; None while queued
+    num_segments: int = 1
+    num_media: int = 0
+    error_code: int | None = None
+    error_message: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def client_number(self) -> str:
+        return self.from_number if self.direction == "inbound" else self.to_number
+
+
+def opt_keyword(body: str) -> str | None:
+    """'out' or 'in' when a client's text is an opt-out or opt-in keyword, else None."""
+    word = body.strip().strip(".!").upper()
+    if word in OPT_OUT_KEYWORDS:
+        return "out"
+    if word in OPT_IN_KEYWORDS:
+        return "in"
+    return None

@@ -1,0 +1,47 @@
+"""Logging: a rotating file in the platformdirs log directory, never the screen; secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+
+class RedactSecrets(logging.Filter):
+    """Replace every configured secret in a record's final text with ***."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            for secret in self.secrets:
+                text = text.replace(secret, "***")
+            record.msg, record.args = text, None
+        return True
+
+
+def setup_logging(log_dir: Path, secrets: tuple[str, ...] = (), *, stderr: bool = False, level: int = logging.INFO) -> Path:
+    """Log to ``log_dir/msgterm.log`` (rotating), and to stderr for headless commands."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "msgterm.log"
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_msgterm", False):
+            root.removeHandler(handler)
+    redact = RedactSecrets(secrets)
+    handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")]
+    if stderr:
+        handlers.append(logging.StreamHandler())
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler._msgterm = True  # type: ignore[attr-defined]
+        handler.setFormatter(formatter)
+        handler.addFilter(redact)
+        root.addHandler(handler)
+    root.setLevel(level)
+    # The twilio client logs whole requests at DEBUG/INFO; keep it quiet.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
+    return path

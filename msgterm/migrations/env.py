@@ -1,0 +1,16 @@
+"""Alembic environment: runs on the connection that msgterm hands it."""
+
+from alembic import context
+
+from msgterm.store import models  # noqa: F401  (registers the tables on the metadata)
+from sqlmodel import SQLModel
+
+target_metadata = SQLModel.metadata
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=target_metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

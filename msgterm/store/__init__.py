@@ -1,0 +1,26 @@
+"""The store: SQLModel tables and a Store API that hands out plain values."""
+
+from __future__ import annotations
+
+from msgterm.store.base import Clock, utcnow
+from msgterm.store.ingest import IngestStore, LeaseLost, SyncStatus
+
+
+class Store(IngestStore):
+    """The whole store API: directory, conversations, sync and sending."""
+
+
+def open_store(url_or_path, *, clock: Clock = utcnow, business_number: str = "", migrate: bool = True) -> Store:
+    """Open (and, unless told otherwise, migrate) the store at ``url_or_path``."""
+    from msgterm.store import migrate as migrations
+    from msgterm.store.engine import make_engine
+
+    engine = make_engine(url_or_path)
+    if migrate:
+        migrations.upgrade(engine)
+    store = Store(engine, clock=clock, business_number=business_number)
+    store.ensure_roles()
+    return store
+
+
+__all__ = ["Store", "LeaseLost", "SyncStatus", "open_store", "utcnow"]

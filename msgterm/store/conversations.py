@@ -1,0 +1,434 @@
+"""Conversations, their messages and events, and the folder rules applied to them."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+
+from msgterm.domain import folders
+from msgterm.domain.errors import NotFound
+from msgterm.domain.folders import ConversationState, Folder, FolderView, Outcome
+from msgterm.domain.permissions import Action, StaffMember, require
+from msgterm.domain.sanitize import clean_line
+from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, staff_t, type_t
+from msgterm.store.models import ChangeLog, Conversation, ConversationEvent, Message
+from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord
+
+conv_t = Conversation.__table__
+msg_t = Message.__table__
+event_t = ConversationEvent.__table__
+change_t = ChangeLog.__table__
+
+PREVIEW_CHARS = 120
+
+CONVERSATION_COLUMNS = (
+    conv_t.c.id,
+    conv_t.c.phone,
+    conv_t.c.client_id,
+    client_t.c.first_name,
+    client_t.c.last_name,
+    conv_t.c.folder,
+    conv_t.c.unread_count,
+    conv_t.c.muted,
+    conv_t.c.last_activity_at,
+    conv_t.c.last_preview,
+    conv_t.c.last_direction,
+    client_t.c.opted_out,
+)
+MESSAGE_COLUMNS = (
+    msg_t.c.id,
+    msg_t.c.sid,
+    msg_t.c.conversation_id,
+    msg_t.c.direction,
+    msg_t.c.body,
+    msg_t.c.status,
+    msg_t.c.error_code,
+    msg_t.c.error_message,
+    msg_t.c.created_at,
+    msg_t.c.sent_at,
+    msg_t.c.num_segments,
+    msg_t.c.num_media,
+    staff_t.c.username,
+    msg_t.c.automated,
+    msg_t.c.to_number,
+)
+
+
+def conversation_record(row) -> ConversationRecord:
+    name = f"{row.first_name or ''} {row.last_name or ''}".strip() if row.client_id else None
+    return ConversationRecord(
+        id=row.id,
+        phone=row.phone,
+        client_id=row.client_id,
+        client_name=name or None,
+        folder=Folder(row.folder),
+        unread_count=row.unread_count,
+        muted=bool(row.muted),
+        last_activity_at=row.last_activity_at,
+        last_preview=row.last_preview,
+        last_direction=row.last_direction,
+        opted_out=bool(row.opted_out),
+    )
+
+
+def preview_of(body: str) -> str:
+    return clean_line(body)[:PREVIEW_CHARS]
+
+
+class ConversationStore(DirectoryStore):
+    """Conversations and everything that changes them."""
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def _filtered(self, query, view: FolderView, filters: Filters):
+        if view.folder is not None:
+            query = query.where(conv_t.c.folder == view.folder.value)
+        if filters.since is not None:
+            query = query.where(conv_t.c.last_activity_at >= filters.since)
+        if filters.until is not None:
+            query = query.where(conv_t.c.last_activity_at < filters.until)
+        if filters.muted_only:
+            query = query.where(conv_t.c.muted.is_(True))
+        if filters.client_types:
+            query = query.where(
+                client_t.c.client_type_id.in_(select(type_t.c.id).where(type_t.c.name.in_(filters.client_types)))
+            )
+        if filters.locations:
+            query = query.where(
+                client_t.c.home_location_id.in_(
+                    select(location_t.c.id).where(location_t.c.name.in_(filters.locations))
+                )
+            )
+        if filters.groups:
+            query = query.where(
+                exists(
+                    select(member_t.c.client_id)
+                    .join(group_t, group_t.c.id == member_t.c.group_id)
+                    .where(member_t.c.client_id == conv_t.c.client_id, group_t.c.name.in_(filters.groups))
+                )
+            )
+        return query
+
+    def _conversation_query(self):
+        return select(*CONVERSATION_COLUMNS).select_from(
+            conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)
+        )
+
+    def conversations(
+        self,
+        view: FolderView = FolderView.ALL,
+        filters: Filters = Filters(),
+        *,
+        after: tuple[datetime, int] | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[ConversationRecord]:
+        """A page of conversations, newest activity first (keyset ``after`` or ``offset``)."""
+        query = self._filtered(self._conversation_query(), view, filters)
+        if after is not None:
+            at, cid = after
+            query = query.where(
+                or_(conv_t.c.last_activity_at < at, and_(conv_t.c.last_activity_at == at, conv_t.c.id < cid))
+            )
+        query = query.order_by(conv_t.c.last_activity_at.desc(), conv_t.c.id.desc()).offset(offset).limit(limit)
+        with self.read() as conn:
+            return [conversation_record(row) for row in conn.execute(query)]
+
+    def conversation_count(self, view: FolderView = FolderView.ALL, filters: Filters = Filters()) -> int:
+        query = self._filtered(
+            select(func.count()).select_from(conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)),
+            view,
+            filters,
+        )
+        with self.read() as conn:
+            return conn.scalar(query)
+
+    def folder_counts(self, filters: Filters = Filters()) -> dict[FolderView, int]:
+        """How many conversations each folder holds under ``filters`` (Unread counts threads)."""
+        query = self._filtered(
+            select(conv_t.c.folder, func.count()).select_from(
+                conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)
+            ),
+            FolderView.ALL,
+            filters,
+        ).group_by(conv_t.c.folder)
+        with self.read() as conn:
+            per_folder = dict(conn.execute(query).all())
+        counts = {view: per_folder.get(view.value, 0) for view in FolderView if view is not FolderView.ALL}
+        counts[FolderView.ALL] = sum(per_folder.values())
+        return counts
+
+    def message_count(self) -> int:
+        with self.read() as conn:
+            return conn.scalar(select(func.count()).select_from(msg_t))
+
+    def conversation(self, conversation_id: int) -> ConversationRecord:
+        with self.read() as conn:
+            row = conn.execute(self._conversation_query().where(conv_t.c.id == conversation_id)).first()
+        if row is None:
+            raise NotFound(f"conversation #{conversation_id} does not exist")
+        return conversation_record(row)
+
+    def conversation_for_client(self, client_pk: int) -> ConversationRecord | None:
+        with self.read() as conn:
+            row = conn.execute(
+                self._conversation_query().where(conv_t.c.client_id == client_pk).order_by(conv_t.c.id).limit(1)
+            ).first()
+        return conversation_record(row) if row else None
+
+    def messages(
+        self, conversation_id: int, *, before: tuple[datetime, int] | None = None, limit: int = 200
+    ) -> list[MessageRecord]:
+        """The last ``limit`` messages of a conversation (before a key), oldest first."""
+        query = (
+            select(*MESSAGE_COLUMNS)
+            .select_from(msg_t.outerjoin(staff_t, staff_t.c.id == msg_t.c.staff_id))
+            .where(msg_t.c.conversation_id == conversation_id)
+        )
+        if before is not None:
+            at, mid = before
+            query = query.where(or_(msg_t.c.created_at < at, and_(msg_t.c.created_at == at, msg_t.c.id < mid)))
+        query = query.order_by(msg_t.c.created_at.desc(), msg_t.c.id.desc()).limit(limit)
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+        return [MessageRecord(*row) for row in reversed(rows)]
+
+    def message(self, message_id: int) -> MessageRecord:
+        with self.read() as conn:
+            row = conn.execute(
+                select(*MESSAGE_COLUMNS)
+                .select_from(msg_t.outerjoin(staff_t, staff_t.c.id == msg_t.c.staff_id))
+                .where(msg_t.c.id == message_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"message #{message_id} does not exist")
+        return MessageRecord(*row)
+
+    def events(self, conversation_id: int) -> list[EventRecord]:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(event_t.c.id, event_t.c.conversation_id, event_t.c.kind, staff_t.c.username, event_t.c.at, event_t.c.detail)
+                .select_from(event_t.outerjoin(staff_t, staff_t.c.id == event_t.c.staff_id))
+                .where(event_t.c.conversation_id == conversation_id)
+                .order_by(event_t.c.at, event_t.c.id)
+            ).all()
+        return [EventRecord(*row) for row in rows]
+
+    def unread_count_since_last_outbound(self, conn: Connection, conversation_id: int) -> int:
+        last_outbound = (
+            select(func.max(msg_t.c.created_at))
+            .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "outbound")
+            .scalar_subquery()
+        )
+        return conn.scalar(
+            select(func.count())
+            .select_from(msg_t)
+            .where(
+                msg_t.c.conversation_id == conversation_id,
+                msg_t.c.direction == "inbound",
+                or_(last_outbound.is_(None), msg_t.c.created_at > last_outbound),
+            )
+        )
+
+    # ---- changing --------------------------------------------------------------------
+
+    def _state(self, conn: Connection, conversation_id: int) -> ConversationState:
+        row = conn.execute(
+            select(conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted).where(conv_t.c.id == conversation_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"conversation #{conversation_id} does not exist")
+        return ConversationState(Folder(row.folder), row.unread_count, bool(row.muted))
+
+    def _apply(
+        self,
+        conn: Connection,
+        conversation_id: int,
+        rule: Callable[[ConversationState], Outcome],
+        *,
+        event: str | None,
+        staff: StaffMember | None,
+        detail: str = "",
+    ) -> Outcome:
+        """Apply one folder rule to a conversation, record the event, note the change."""
+        before = self._state(conn, conversation_id)
+        outcome = rule(before)
+        if outcome.state != before:
+            conn.execute(
+                update(conv_t)
+                .where(conv_t.c.id == conversation_id)
+                .values(folder=outcome.state.folder.value, unread_count=outcome.state.unread_count, muted=outcome.state.muted)
+            )
+        if event:
+            conn.execute(
+                insert(event_t).values(
+                    conversation_id=conversation_id,
+                    kind=event,
+                    staff_id=staff.id if staff else None,
+                    at=self.clock(),
+                    detail=detail,
+                )
+            )
+        self._touch(conn, [conversation_id])
+        return outcome
+
+    def open_conversation(self, staff: StaffMember, conversation_id: int) -> ConversationRecord:
+        """Staff opened the conversation. Only staff who may send mark it read (PRODUCT.md §1)."""
+        if staff.can_send:
+            with self.write() as conn:
+                if self._state(conn, conversation_id).folder is Folder.UNREAD:
+                    self._apply(conn, conversation_id, folders.opened, event="read", staff=staff)
+        return self.conversation(conversation_id)
+
+    def mark_unread(self, staff: StaffMember, conversation_id: int) -> ConversationRecord:
+        require(staff, Action.MARK_UNREAD)
+        with self.write() as conn:
+            count = self.unread_count_since_last_outbound(conn, conversation_id)
+            self._apply(conn, conversation_id, lambda s: folders.marked_unread(s, count), event="mark_unread", staff=staff)
+        return self.conversation(conversation_id)
+
+    def set_muted(self, staff: StaffMember, conversation_id: int, mute: bool) -> ConversationRecord:
+        require(staff, Action.MUTE if mute else Action.UNMUTE)
+        with self.write() as conn:
+            self._apply(conn, conversation_id, lambda s: folders.muted(s, mute), event="mute" if mute else "unmute", staff=staff)
+        return self.conversation(conversation_id)
+
+    def archive(self, staff: StaffMember, conversation_id: int) -> ConversationRecord:
+        require(staff, Action.ARCHIVE)
+        with self.write() as conn:
+            self._apply(conn, conversation_id, folders.archived, event="archive", staff=staff)
+        return self.conversation(conversation_id)
+
+    def _ensure_conversation(self, conn: Connection, phone: str, at: datetime) -> int:
+        found = conn.scalar(
+            select(conv_t.c.id).where(conv_t.c.business_number == self.business_number, conv_t.c.phone == phone)
+        )
+        if found is not None:
+            return found
+        return conn.execute(
+            insert(conv_t).values(
+                business_number=self.business_number,
+                phone=phone,
+                client_id=self.client_by_phone(conn, phone),
+                folder=folders.NEW_CONVERSATION.folder.value,
+                unread_count=0,
+                muted=False,
+                last_activity_at=at,
+                last_preview="",
+                last_direction="",
+                created_at=at,
+            )
+        ).inserted_primary_key[0]
+
+    def start_conversation(self, staff: StaffMember, client_pk: int) -> ConversationRecord:
+        """The conversation with a client, created when there is none yet (New conversation)."""
+        require(staff, Action.START)
+        existing = self.conversation_for_client(client_pk)
+        if existing:
+            return existing
+        client = self.client(client_pk)
+        if not client.mobile_phone:
+            from msgterm.domain.errors import ValidationError
+
+            raise ValidationError(f"{client.name} has no mobile number; add one to the client directory first")
+        with self.write() as conn:
+            cid = self._ensure_conversation(conn, client.mobile_phone, self.clock())
+            conn.execute(update(conv_t).where(conv_t.c.id == cid).values(client_id=client_pk))
+            self._touch(conn, [cid])
+        return self.conversation(cid)
+
+    def link_client(self, staff: StaffMember, conversation_id: int, client_pk: int) -> ConversationRecord:
+        """Link an unknown sender's conversation to a client of the directory."""
+        require(staff, Action.LINK)
+        client = self.client(client_pk)
+        with self.write() as conn:
+            conn.execute(update(conv_t).where(conv_t.c.id == conversation_id).values(client_id=client_pk))
+            self._apply(conn, conversation_id, folders.automated_outbound_message, event="link_client", staff=staff, detail=client.client_id)
+        return self.conversation(conversation_id)
+
+    def _link_conversations(self, conn: Connection, client_pk: int, phone: str | None) -> None:
+        if not phone:
+            return
+        ids = conn.scalars(select(conv_t.c.id).where(conv_t.c.phone == phone, conv_t.c.client_id.is_(None))).all()
+        if ids:
+            conn.execute(update(conv_t).where(conv_t.c.id.in_(ids)).values(client_id=client_pk))
+            for cid in ids:
+                conn.execute(insert(event_t).values(conversation_id=cid, kind="link_client", staff_id=None, at=self.clock(), detail="client import"))
+            self._touch(conn, ids)
+
+    def _bump_activity(self, conn: Connection, conversation_id: int, at: datetime, body: str, direction: str) -> None:
+        """Make this message the conversation's latest, unless a later one is already there."""
+        conn.execute(
+            update(conv_t)
+            .where(conv_t.c.id == conversation_id, conv_t.c.last_activity_at <= at)
+            .values(last_activity_at=at, last_preview=preview_of(body), last_direction=direction)
+        )
+
+    # ---- changes seen by other terminals ------------------------------------------------
+
+    def change_seq(self) -> int:
+        with self.read() as conn:
+            return conn.scalar(select(func.coalesce(func.max(change_t.c.seq), 0)))
+
+    def changes_since(self, seq: int) -> tuple[int, frozenset[int]]:
+        """The newest change number and the conversations changed after ``seq``."""
+        with self.read() as conn:
+            rows = conn.execute(select(change_t.c.seq, change_t.c.conversation_id).where(change_t.c.seq > seq)).all()
+        if not rows:
+            return seq, frozenset()
+        return max(r.seq for r in rows), frozenset(r.conversation_id for r in rows)
+
+    def history(self, client_pk: int | None = None, *, chunk: int = 2000) -> Iterator[HistoryEntry]:
+        """Every message and event of one client (or of everyone), oldest first.
+
+        Two time-ordered streams read in chunks and merged, so an export of a large
+        store never holds it in memory.
+        """
+        conv_filter = [conv_t.c.client_id == client_pk] if client_pk is not None else []
+        people = conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)
+        message_query = (
+            select(*MESSAGE_COLUMNS, client_t.c.client_id.label("client_ref"), conv_t.c.phone)
+            .select_from(
+                msg_t.join(people, conv_t.c.id == msg_t.c.conversation_id).outerjoin(staff_t, staff_t.c.id == msg_t.c.staff_id)
+            )
+            .where(*conv_filter)
+        )
+        event_query = (
+            select(
+                event_t.c.id, event_t.c.conversation_id, event_t.c.kind, staff_t.c.username, event_t.c.at, event_t.c.detail,
+                client_t.c.client_id.label("client_ref"), conv_t.c.phone,
+            )
+            .select_from(
+                event_t.join(people, conv_t.c.id == event_t.c.conversation_id).outerjoin(staff_t, staff_t.c.id == event_t.c.staff_id)
+            )
+            .where(*conv_filter)
+        )
+
+        def messages() -> Iterator[HistoryEntry]:
+            for row in self._chunks(message_query, msg_t.c.created_at, msg_t.c.id, chunk):
+                record = MessageRecord(*row[: len(MESSAGE_COLUMNS)])
+                yield HistoryEntry(record.created_at, 0, record.id, row.client_ref, row.phone, message=record)
+
+        def events() -> Iterator[HistoryEntry]:
+            for row in self._chunks(event_query, event_t.c.at, event_t.c.id, chunk):
+                record = EventRecord(*row[:6])
+                yield HistoryEntry(record.at, 1, record.id, row.client_ref, row.phone, event=record)
+
+        yield from heapq.merge(messages(), events(), key=lambda entry: entry.sort_key)
+
+    def _chunks(self, query, time_column, id_column, size: int):
+        key = None
+        while True:
+            page = query
+            if key is not None:
+                page = page.where(or_(time_column > key[0], and_(time_column == key[0], id_column > key[1])))
+            with self.read() as conn:
+                rows = conn.execute(page.order_by(time_column, id_column).limit(size)).all()
+            yield from rows
+            if len(rows) < size:
+                return
+            last = rows[-1]
+            key = (last._mapping[time_column.name], last._mapping[id_column.name])

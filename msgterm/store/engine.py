@@ -1,0 +1,73 @@
+"""Engine factory: SQLite in WAL mode with a busy timeout, or PostgreSQL via psycopg 3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from msgterm.domain.errors import MsgtermError
+
+#: How long a SQLite connection waits for another process's write lock before failing.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def database_url(url_or_path: str | Path) -> str:
+    """Turn a plain file path into a SQLite URL; leave URLs as they are."""
+    text = str(url_or_path)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url_or_path: str | Path) -> Engine:
+    """Build an engine for the store at ``url_or_path``.
+
+    SQLite connections get WAL, a busy timeout and foreign keys. Transactions are begun
+    by us rather than by the driver so that writers can ask for ``BEGIN IMMEDIATE``:
+    a deferred transaction that later upgrades to a write lock fails at once with
+    "database is locked" when another process wrote in between, whatever the timeout.
+    """
+    url = database_url(url_or_path)
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True)
+
+    path = make_url(url).database
+    if path and path != ":memory:":
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise MsgtermError(
+                f"cannot create the folder for the store {path}: {error.strerror}. "
+                "Choose a writable place with --db or MSGTERM_DATABASE_URL."
+            ) from None
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, but whose transactions take SQLite's write lock up front."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_immediate=True)
+    return engine

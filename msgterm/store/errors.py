@@ -1,0 +1,22 @@
+"""Database failures said in words a front desk can act on."""
+
+from __future__ import annotations
+
+
+def describe_database_error(error: BaseException) -> str | None:
+    """A clear message for a database error, or None when ``error`` is not one."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if not isinstance(error, DBAPIError):
+        return None
+    text = str(error.orig) if error.orig is not None else str(error)
+    lowered = text.lower()
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return "the store is busy (another msgterm is writing to it); nothing was changed. Try again in a moment."
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return f"cannot write the store ({text}). Check that its folder exists and that you may write to it, or choose another with --db."
+    if "not a database" in lowered:
+        return f"the store is not a SQLite database ({text}). Point --db at a msgterm store."
+    if isinstance(error, OperationalError):
+        return f"cannot reach the store: {text.splitlines()[0]}. Check --db or MSGTERM_DATABASE_URL."
+    return None

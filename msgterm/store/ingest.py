@@ -1,0 +1,341 @@
+"""What the poller and the send pipeline write: provider messages, sends, the lease."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+
+from msgterm.domain import folders
+from msgterm.domain.permissions import Action, StaffMember, require
+from msgterm.domain.provider_message import ProviderMessage, opt_keyword
+from msgterm.domain.sanitize import clean_line
+from msgterm.domain.segments import segment_info
+from msgterm.store.conversations import ConversationStore, conv_t, msg_t, preview_of
+from msgterm.store.directory import client_t
+from msgterm.store.models import SyncState
+from msgterm.store.records import IngestResult, MessageRecord
+
+sync_t = SyncState.__table__
+DEFAULT_SYNC = "default"
+
+
+class LeaseLost(Exception):
+    """This process no longer holds the polling lease; its batch was not committed."""
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    watermark: datetime | None
+    last_sync_at: datetime | None
+    last_error: str | None
+    paused_reason: str | None
+    lease_holder: str | None
+    lease_expires_at: datetime | None
+    lease_generation: int
+
+
+class IngestStore(ConversationStore):
+    # ---- sync state and the polling lease ----------------------------------------------
+
+    def _sync_row(self, conn: Connection, lock: bool = False):
+        query = select(sync_t).where(sync_t.c.name == DEFAULT_SYNC)
+        if lock and self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            conn.execute(insert(sync_t).values(name=DEFAULT_SYNC, lease_generation=0))
+            row = conn.execute(query).first()
+        return row
+
+    def sync_status(self) -> SyncStatus:
+        with self.read() as conn:
+            row = conn.execute(select(sync_t).where(sync_t.c.name == DEFAULT_SYNC)).first()
+        if row is None:
+            return SyncStatus(None, None, None, None, None, None, 0)
+        return SyncStatus(
+            row.watermark, row.last_sync_at, row.last_error, row.paused_reason, row.lease_holder, row.lease_expires_at, row.lease_generation
+        )
+
+    def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
+        """Take or renew the polling lease. Returns its generation, or None when another holds it."""
+        with self.write() as conn:
+            row = self._sync_row(conn, lock=True)
+            now = self.clock()
+            live = row.lease_holder is not None and row.lease_expires_at is not None and row.lease_expires_at > now
+            if live and row.lease_holder != holder:
+                return None
+            generation = row.lease_generation if live else row.lease_generation + 1
+            conn.execute(
+                update(sync_t)
+                .where(sync_t.c.name == DEFAULT_SYNC)
+                .values(lease_holder=holder, lease_expires_at=now + ttl, lease_generation=generation)
+            )
+            return generation
+
+    def release_lease(self, holder: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                update(sync_t)
+                .where(sync_t.c.name == DEFAULT_SYNC, sync_t.c.lease_holder == holder)
+                .values(lease_holder=None, lease_expires_at=None)
+            )
+
+    def _check_fence(self, conn: Connection, holder: str, generation: int) -> None:
+        row = self._sync_row(conn, lock=True)
+        if row.lease_holder != holder or row.lease_generation != generation or row.lease_expires_at <= self.clock():
+            raise LeaseLost(f"the polling lease moved to {row.lease_holder} (generation {row.lease_generation})")
+
+    def record_sync_outcome(self, *, error: str | None = None, paused: str | None = None) -> None:
+        with self.write() as conn:
+            self._sync_row(conn)
+            values = {"last_error": error, "paused_reason": paused}
+            if error is None and paused is None:
+                values["last_sync_at"] = self.clock()
+            conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(**values))
+
+    # ---- messages from the provider ------------------------------------------------------
+
+    def ingest(
+        self,
+        batch: list[ProviderMessage],
+        *,
+        watermark: datetime | None = None,
+        fence: tuple[str, int] | None = None,
+    ) -> IngestResult:
+        """Store a batch of the provider's log and move the watermark, in one transaction.
+
+        Messages already stored (by SID) only have their status refreshed; new ones go to
+        their conversation oldest first and move its folder by the rules. With ``fence``
+        the batch commits only while (holder, generation) still holds the lease.
+        """
+        new = updated = 0
+        changed: set[int] = set()
+        alerts: list[tuple[int, str, str]] = []
+        with self.write() as conn:
+            if fence is not None:
+                self._check_fence(conn, *fence)
+            known = self._known_sids(conn, [m.sid for m in batch])
+            for item in sorted(batch, key=lambda m: (m.created_at, m.sid)):
+                if item.sid in known:
+                    if self._refresh(conn, known[item.sid], item):
+                        updated += 1
+                        changed.add(known[item.sid][1])
+                    continue
+                adopted = self._adopt_unsent(conn, item) if item.direction == "outbound" else None
+                if adopted is not None:
+                    known[item.sid] = adopted
+                    updated += 1
+                    changed.add(adopted[1])
+                    continue
+                conversation_id, alert = self._store_new(conn, item)
+                known[item.sid] = (None, conversation_id)
+                new += 1
+                changed.add(conversation_id)
+                if alert:
+                    alerts.append(alert)
+            if watermark is not None:
+                self._sync_row(conn)
+                conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(watermark=watermark))
+        return IngestResult(new, updated, frozenset(changed), tuple(alerts))
+
+    def _known_sids(self, conn: Connection, sids: list[str]) -> dict[str, tuple]:
+        known: dict[str, tuple] = {}
+        for start in range(0, len(sids), 500):
+            chunk = sids[start : start + 500]
+            for row in conn.execute(
+                select(msg_t.c.sid, msg_t.c.id, msg_t.c.conversation_id, msg_t.c.status, msg_t.c.error_code, msg_t.c.sent_at)
+                .where(msg_t.c.sid.in_(chunk))
+            ):
+                known[row.sid] = (row, row.conversation_id)
+        return known
+
+    def _refresh(self, conn: Connection, known: tuple, item: ProviderMessage) -> bool:
+        row = known[0]
+        if row is None or (row.status == item.status and row.error_code == item.error_code and row.sent_at == item.sent_at):
+            return False
+        conn.execute(
+            update(msg_t)
+            .where(msg_t.c.id == row.id)
+            .values(
+                status=item.status,
+                error_code=item.error_code,
+                error_message=item.error_message,
+                sent_at=item.sent_at,
+                num_segments=item.num_segments,
+            )
+        )
+        self._touch(conn, [row.conversation_id])
+        return True
+
+    def _adopt_unsent(self, conn: Connection, item: ProviderMessage) -> tuple | None:
+        """A message of ours left without a SID (a crash mid-send) found in the log: adopt it."""
+        row = conn.execute(
+            select(msg_t.c.id, msg_t.c.conversation_id, msg_t.c.staff_id)
+            .where(
+                msg_t.c.sid.is_(None),
+                msg_t.c.direction == "outbound",
+                msg_t.c.to_number == item.to_number,
+                msg_t.c.body == item.body,
+                msg_t.c.status.in_(("sending", "unconfirmed")),
+            )
+            .order_by(msg_t.c.id)
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        conn.execute(
+            update(msg_t)
+            .where(msg_t.c.id == row.id)
+            .values(sid=item.sid, status=item.status, error_code=item.error_code, error_message=item.error_message, sent_at=item.sent_at)
+        )
+        self._apply(conn, row.conversation_id, folders.staff_outbound_message, event=None, staff=None)
+        return (None, row.conversation_id)
+
+    def _store_new(self, conn: Connection, item: ProviderMessage) -> tuple[int, tuple | None]:
+        phone = item.client_number
+        conversation_id = self._ensure_conversation(conn, phone, item.created_at)
+        inbound = item.direction == "inbound"
+        conn.execute(
+            insert(msg_t).values(
+                sid=item.sid,
+                conversation_id=conversation_id,
+                direction=item.direction,
+                body=item.body,
+                status=item.status,
+                error_code=item.error_code,
+                error_message=item.error_message,
+                from_number=item.from_number,
+                to_number=item.to_number,
+                created_at=item.created_at,
+                sent_at=item.sent_at,
+                num_segments=item.num_segments,
+                num_media=item.num_media,
+                staff_id=None,
+                automated=not inbound,
+            )
+        )
+        self._bump_activity(conn, conversation_id, item.created_at, item.body, item.direction)
+        rule = folders.inbound_message if inbound else folders.automated_outbound_message
+        outcome = self._apply(conn, conversation_id, rule, event=None, staff=None)
+        alert = None
+        if inbound:
+            self._apply_opt_keyword(conn, conversation_id, item.body)
+            if outcome.alert:
+                record = self._conversation_title(conn, conversation_id)
+                alert = (conversation_id, record, clean_line(item.body)[:80])
+        return conversation_id, alert
+
+    def _conversation_title(self, conn: Connection, conversation_id: int) -> str:
+        from msgterm.store.conversations import conversation_record
+
+        row = conn.execute(self._conversation_query().where(conv_t.c.id == conversation_id)).one()
+        return conversation_record(row).title
+
+    def _apply_opt_keyword(self, conn: Connection, conversation_id: int, body: str) -> None:
+        keyword = opt_keyword(body)
+        if keyword is None:
+            return
+        client_pk = conn.scalar(select(conv_t.c.client_id).where(conv_t.c.id == conversation_id))
+        if client_pk is None:
+            return
+        self.set_opted_out(conn, client_pk, keyword == "out")
+        self._apply(
+            conn, conversation_id, folders.automated_outbound_message,
+            event="opt_out" if keyword == "out" else "opt_in", staff=None, detail=body.strip()[:20],
+        )
+
+    def unfinished_outbound(self, limit: int = 500) -> list[MessageRecord]:
+        """Outbound messages whose status is not final yet, to refresh by SID."""
+        from msgterm.domain.provider_message import FINAL_STATUSES
+
+        with self.read() as conn:
+            ids = conn.scalars(
+                select(msg_t.c.id)
+                .where(msg_t.c.direction == "outbound", msg_t.c.sid.is_not(None), msg_t.c.status.not_in(FINAL_STATUSES))
+                .order_by(msg_t.c.id)
+                .limit(limit)
+            ).all()
+        return [self.message(mid) for mid in ids]
+
+    # ---- the send pipeline's writes -----------------------------------------------------------
+
+    def begin_send(self, staff: StaffMember, conversation_id: int, body: str) -> MessageRecord:
+        """Store an outbound message as ``sending`` before the provider is called."""
+        require(staff, Action.SEND)
+        now = self.clock()
+        with self.write() as conn:
+            phone = conn.scalar(select(conv_t.c.phone).where(conv_t.c.id == conversation_id))
+            mid = conn.execute(
+                insert(msg_t).values(
+                    sid=None,
+                    conversation_id=conversation_id,
+                    direction="outbound",
+                    body=body,
+                    status="sending",
+                    from_number=self.business_number,
+                    to_number=phone,
+                    created_at=now,
+                    num_segments=segment_info(body).segments,
+                    num_media=0,
+                    staff_id=staff.id,
+                    automated=False,
+                )
+            ).inserted_primary_key[0]
+            self._bump_activity(conn, conversation_id, now, body, "outbound")
+            self._touch(conn, [conversation_id])
+        return self.message(mid)
+
+    def restart_send(self, staff: StaffMember, message_id: int) -> MessageRecord:
+        """Put a failed message back to ``sending`` for a retry; the same row is reused."""
+        require(staff, Action.RETRY)
+        now = self.clock()
+        with self.write() as conn:
+            conn.execute(
+                update(msg_t)
+                .where(msg_t.c.id == message_id, msg_t.c.status == "failed", msg_t.c.sid.is_(None))
+                .values(status="sending", error_code=None, error_message=None, created_at=now, staff_id=staff.id)
+            )
+            conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
+            self._touch(conn, [conversation_id])
+        return self.message(message_id)
+
+    def finish_send(self, staff: StaffMember, message_id: int, accepted: ProviderMessage) -> MessageRecord:
+        """The provider accepted the message: keep its SID and status; the thread is Replied."""
+        with self.write() as conn:
+            conn.execute(
+                update(msg_t)
+                .where(msg_t.c.id == message_id)
+                .values(sid=accepted.sid, status=accepted.status, num_segments=accepted.num_segments, sent_at=accepted.sent_at)
+            )
+            conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
+            self._apply(conn, conversation_id, folders.staff_outbound_message, event="send", staff=staff)
+        return self.message(message_id)
+
+    def fail_send(self, message_id: int, code: int | None, text: str, status: str = "failed") -> MessageRecord:
+        """The provider refused the message (or we could not tell): keep why, as ``status``."""
+        with self.write() as conn:
+            conn.execute(
+                update(msg_t).where(msg_t.c.id == message_id).values(status=status, error_code=code, error_message=text)
+            )
+            conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
+            self._touch(conn, [conversation_id])
+        return self.message(message_id)
+
+    def unsent_messages(self) -> list[MessageRecord]:
+        """Messages left ``sending`` (or unconfirmed) without a SID, e.g. by a crash mid-send."""
+        with self.read() as conn:
+            ids = conn.scalars(
+                select(msg_t.c.id).where(
+                    msg_t.c.sid.is_(None), msg_t.c.direction == "outbound", msg_t.c.status.in_(("sending", "unconfirmed"))
+                )
+            ).all()
+        return [self.message(mid) for mid in ids]
+
+    def opted_out_phone(self, phone: str) -> bool:
+        with self.read() as conn:
+            return bool(conn.scalar(select(client_t.c.opted_out).where(client_t.c.mobile_phone == phone).limit(1)))
+
+
+

@@ -1,0 +1,171 @@
+"""SQLModel tables of the store.
+
+Times are stored as naive UTC datetimes (SQLite has no time zones and PostgreSQL's
+``timestamp`` keeps whatever it is given); the store API converts at its edges.
+Columns that the conversation list needs on every paint (last activity, preview,
+unread count, folder) live on the conversation row itself so that the list is one
+indexed query, never an aggregate over messages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Location(SQLModel, table=True):
+    """A home location of the business (a studio, a branch)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+class ClientType(SQLModel, table=True):
+    """A client type such as Member, Prospect or Former member."""
+
+    __tablename__ = "client_type"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+class ClientGroup(SQLModel, table=True):
+    """A named group of clients; a client belongs to any number of groups."""
+
+    __tablename__ = "client_group"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+class ClientGroupMember(SQLModel, table=True):
+    """Membership of one client in one group."""
+
+    __tablename__ = "client_group_member"
+    client_id: int = Field(foreign_key="client.id", primary_key=True, ondelete="CASCADE")
+    group_id: int = Field(foreign_key="client_group.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class Client(SQLModel, table=True):
+    """A person from the business's client directory."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(unique=True)
+    uid: str | None = Field(default=None, unique=True)
+    first_name: str = ""
+    last_name: str = ""
+    mobile_phone: str | None = Field(default=None, index=True)
+    email: str | None = Field(default=None, index=True)
+    client_type_id: int | None = Field(default=None, foreign_key="client_type.id", index=True)
+    home_location_id: int | None = Field(default=None, foreign_key="location.id", index=True)
+    opted_out: bool = False
+
+
+class Permission(SQLModel, table=True):
+    """A permission that a role can grant, such as ``send_messages``."""
+
+    name: str = Field(primary_key=True)
+    description: str = ""
+
+
+class Role(SQLModel, table=True):
+    """A staff role (Manager, Front Desk, Viewer)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+class RolePermission(SQLModel, table=True):
+    """One permission granted by one role."""
+
+    __tablename__ = "role_permission"
+    role_id: int = Field(foreign_key="role.id", primary_key=True, ondelete="CASCADE")
+    permission: str = Field(foreign_key="permission.name", primary_key=True)
+
+
+class Staff(SQLModel, table=True):
+    """A staff member who may sit at a terminal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True)
+    full_name: str = ""
+    role_id: int = Field(foreign_key="role.id")
+
+
+class Conversation(SQLModel, table=True):
+    """The one conversation between the business number and one phone number."""
+
+    __table_args__ = (
+        UniqueConstraint("business_number", "phone"),
+        Index("ix_conversation_activity", "last_activity_at", "id"),
+        Index("ix_conversation_folder_activity", "folder", "last_activity_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    business_number: str = ""
+    phone: str
+    client_id: int | None = Field(default=None, foreign_key="client.id", index=True)
+    folder: str = "read"
+    unread_count: int = 0
+    muted: bool = False
+    last_activity_at: datetime = Field(sa_type=DateTime)
+    last_preview: str = ""
+    last_direction: str = ""
+    created_at: datetime = Field(sa_type=DateTime)
+
+
+class Message(SQLModel, table=True):
+    """One SMS, inbound or outbound, as the provider's log knows it."""
+
+    __table_args__ = (Index("ix_message_conversation_time", "conversation_id", "created_at", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str | None = Field(default=None, unique=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    direction: str
+    body: str = Field(sa_column=Column(Text, nullable=False, default=""))
+    status: str
+    error_code: int | None = None
+    error_message: str | None = None
+    from_number: str = ""
+    to_number: str = ""
+    created_at: datetime = Field(sa_type=DateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime)
+    num_segments: int = 1
+    num_media: int = 0
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    automated: bool = False
+
+
+class ConversationEvent(SQLModel, table=True):
+    """A state change of a conversation, for the contact history."""
+
+    __tablename__ = "conversation_event"
+    __table_args__ = (Index("ix_event_conversation_time", "conversation_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    kind: str
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    at: datetime = Field(sa_type=DateTime)
+    detail: str = ""
+
+
+class SyncState(SQLModel, table=True):
+    """Where the poller is in the provider's log, and who holds the polling lease."""
+
+    __tablename__ = "sync_state"
+    name: str = Field(primary_key=True)
+    watermark: datetime | None = Field(default=None, sa_type=DateTime)
+    last_sync_at: datetime | None = Field(default=None, sa_type=DateTime)
+    last_error: str | None = None
+    paused_reason: str | None = None
+    lease_holder: str | None = None
+    lease_expires_at: datetime | None = Field(default=None, sa_type=DateTime)
+    lease_generation: int = 0
+
+
+class ChangeLog(SQLModel, table=True):
+    """One row per committed change to a conversation; terminals poll it to stay live."""
+
+    __tablename__ = "change_log"
+    seq: int | None = Field(default=None, primary_key=True)
+    conversation_id: int
+    at: datetime = Field(sa_type=DateTime)

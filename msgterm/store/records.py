@@ -1,0 +1,136 @@
+"""Plain, frozen values that the store hands out. No ORM row ever leaves the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from msgterm.domain.folders import Folder
+from msgterm.domain.phones import format_number
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    id: int
+    client_id: str
+    uid: str | None
+    first_name: str
+    last_name: str
+    mobile_phone: str | None
+    email: str | None
+    client_type: str | None
+    home_location: str | None
+    opted_out: bool
+    groups: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.client_id
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: int
+    phone: str
+    client_id: int | None
+    client_name: str | None
+    folder: Folder
+    unread_count: int
+    muted: bool
+    last_activity_at: datetime
+    last_preview: str
+    last_direction: str
+    opted_out: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.client_name or format_number(self.phone)
+
+    @property
+    def sort_key(self) -> tuple[datetime, int]:
+        return (self.last_activity_at, self.id)
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    sid: str | None
+    conversation_id: int
+    direction: str
+    body: str
+    status: str
+    error_code: int | None
+    error_message: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    num_segments: int
+    num_media: int
+    staff_username: str | None
+    automated: bool
+    to_number: str = ""
+
+    @property
+    def inbound(self) -> bool:
+        return self.direction == "inbound"
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    conversation_id: int
+    kind: str
+    staff_username: str | None
+    at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar and the search box narrow the conversation list to."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    client_types: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+    muted_only: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.client_types or self.groups or self.locations or self.muted_only)
+
+
+@dataclass(frozen=True)
+class FilterValues:
+    """The values present in the store, offered by the filter sidebar."""
+
+    client_types: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one batch from the provider changed."""
+
+    new_messages: int = 0
+    updated_messages: int = 0
+    changed_conversations: frozenset[int] = frozenset()
+    alerts: tuple[tuple[int, str, str], ...] = ()  # (conversation id, title, preview)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a contact history: a message or an event."""
+
+    at: datetime
+    order: int  # messages before events at the same instant
+    row_id: int
+    client_ref: str | None  # the client's client_id, None for an unknown sender
+    phone: str
+    message: MessageRecord | None = None
+    event: EventRecord | None = None
+
+    @property
+    def sort_key(self) -> tuple[datetime, int, int]:
+        return (self.at, self.order, self.row_id)

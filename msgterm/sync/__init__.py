@@ -1,0 +1,1 @@
+"""Provider protocol, Twilio and simulated providers, and the poller."""

@@ -1,0 +1,142 @@
+"""The command line: version, client import, staff and roles, export, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from msgterm.cli import main
+
+HEADER = "client_id,uid,first_name,last_name,mobile_phone,email,client_type,groups,home_location\n"
+
+
+def run(*args, db=None):
+    argv = (["--db", str(db)] if db else []) + list(args)
+    return CliRunner().invoke(main, argv, catch_exceptions=False)
+
+
+def csv_file(tmp_path, rows, name="clients.csv"):
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+ROWS = [
+    "C1,U1,Ada,Lovelace,(212) 555-0201,ada@example.com,Member,Yoga regulars;VIP,Downtown",
+    "C2,U2,Grace,Hopper,+1 415 555 0102,grace@example.com,Prospect,,Riverside",
+    "C3,U3,Alan,Turing,2125550203,alan@example.com,Member,Pilates,Downtown",
+    "C4,U4,Bad,Email,2125550204,not-an-email,Member,,Downtown",
+    ",U5,No,Id,2125550205,,Member,,Downtown",
+    "C6,U6,Bad,Phone,555-12,,Member,,Downtown",
+    "C7,U1,Dup,Uid,2125550207,,Member,,Downtown",
+]
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and "msgterm, version 0.1.0" in result.output
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "msgterm", "--version"], capture_output=True, text=True, check=True)
+    assert "msgterm" in out.stdout
+
+
+def test_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
+    db = tmp_path / "s.db"
+    result = run("clients", "import", str(csv_file(tmp_path, ROWS)), db=db)
+    assert result.exit_code == 1
+    assert 'line 5: email "not-an-email" is not an email address' in result.output
+    assert "line 6: client_id is empty" in result.output
+    assert 'line 7: mobile_phone "555-12" is not a valid number' in result.output
+    assert 'line 8: uid "U1" already belongs to client C1' in result.output
+    assert "imported 3 new and updated 0 clients; 4 rows skipped" in result.output
+
+    from msgterm.store import open_store
+
+    store = open_store(db)
+    ada = store.client_by_ref("C1")
+    assert (ada.mobile_phone, ada.groups, ada.client_type, ada.home_location) == ("+12125550201", ("VIP", "Yoga regulars"), "Member", "Downtown")
+    assert store.client_count() == 3
+
+
+def test_reimport_updates_by_client_id_without_duplicates(tmp_path):
+    db = tmp_path / "s.db"
+    run("clients", "import", str(csv_file(tmp_path, ROWS[:3])), db=db)
+    changed = [ROWS[0].replace("Lovelace", "King").replace("Yoga regulars;VIP", "VIP"), *ROWS[1:3]]
+    result = run("clients", "import", str(csv_file(tmp_path, changed, "again.csv")), db=db)
+    assert result.exit_code == 0, result.output
+    assert "imported 0 new and updated 3 clients; 0 rows skipped" in result.output
+    from msgterm.store import open_store
+
+    store = open_store(db)
+    assert store.client_count() == 3
+    ada = store.client_by_ref("C1")
+    assert (ada.last_name, ada.groups) == ("King", ("VIP",))
+
+
+def test_import_with_wrong_header_says_which_columns(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,name\n1,x\n")
+    result = run("clients", "import", str(path), db=tmp_path / "s.db")
+    assert result.exit_code == 1 and "lacks client_id, uid" in result.output
+
+
+def test_staff_add_list_and_roles(tmp_path):
+    db = tmp_path / "s.db"
+    assert "added jo (Jo Desk) as Front Desk" in run("staff", "add", "jo", "--name", "Jo Desk", "--role", "front desk", db=db).output
+    assert "updated jo (Jo Desk) as Viewer" in run("staff", "add", "jo", "--role", "Viewer", db=db).output
+    assert "jo\tJo Desk\tViewer" in run("staff", "list", db=db).output
+    bad = run("staff", "add", "kim", "--role", "Boss", db=db)
+    assert bad.exit_code == 1 and 'there is no role "Boss"' in bad.output
+    roles = run("roles", db=db).output
+    assert "Manager: Send Email/SMS to clients" in roles
+    assert "Front Desk: Send Email/SMS to clients" in roles
+    assert "Viewer: read only" in roles
+
+
+def test_export_fields_exactly(tmp_path):
+    from msgterm.store import open_store
+    from conftest import add_client, inbound, staff_send
+
+    db = tmp_path / "s.db"
+    store = open_store(db, business_number="+12125550100")
+    desk = store.add_staff("desk", "Dee", "Front Desk")[0]
+    client = add_client(store)
+    (cid,) = inbound(store, store.client(client).mobile_phone, "hi [bold]x[/]").changed_conversations
+    store.archive(desk, cid)
+    staff_send(store, desk, cid, "hello")
+    inbound(store, "+19175550299", "unknown")
+    lines = [json.loads(line) for line in run("export", "--json", db=db).output.splitlines()]
+    kinds = [(line["kind"], line.get("event") or line.get("direction")) for line in lines]
+    assert kinds == [("message", "inbound"), ("event", "archive"), ("message", "outbound"), ("event", "send"), ("message", "inbound")]
+    first = lines[0]
+    assert set(first) == {"kind", "at", "client_id", "phone", "sid", "direction", "body", "status", "staff"}
+    assert first["client_id"] == "C001" and first["phone"] == "+12125550201" and first["body"] == "hi [bold]x[/]"
+    assert first["at"].endswith("Z") and first["staff"] is None
+    assert set(lines[1]) == {"kind", "at", "client_id", "phone", "event", "staff"} and lines[1]["staff"] == "desk"
+    assert lines[2]["staff"] == "desk" and lines[2]["direction"] == "outbound"
+    assert lines[4]["client_id"] is None and lines[4]["phone"] == "+19175550299"
+    only = run("export", "--client", "C001", "--json", db=db).output.splitlines()
+    assert len(only) == 4
+
+
+def test_unwritable_database_is_a_clear_error(tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        if os.geteuid() == 0:
+            db = "/proc/msgterm-cannot-be-here/s.db"
+        else:
+            db = locked / "sub" / "s.db"
+        result = subprocess.run([sys.executable, "-m", "msgterm", "--db", str(db), "roles"], capture_output=True, text=True)
+        assert result.returncode == 1
+        assert result.stderr.startswith("msgterm: ")
+        assert "Traceback" not in result.stderr
+    finally:
+        os.chmod(locked, 0o700)
