@@ -41,3 +41,72 @@ def run_app(obj: Context, *, demo: bool) -> None:
     counts = store.folder_counts()
     click.echo(f"msgterm on {obj.settings.database_url} as {staff.username} ({staff.role})")
     click.echo("  " + ", ".join(f"{view.title}: {n}" for view, n in counts.items()))
+
+
+def make_provider(obj: Context, *, demo: bool = False):
+    """The provider for these settings: simulated for the demo, Twilio otherwise."""
+    settings = obj.settings
+    if demo:
+        from msgterm.demo import DEMO_BUSINESS_NUMBER
+        from msgterm.store.base import utcnow
+        from msgterm.sync.simulated import SimulatedProvider
+
+        store = obj.store
+        return SimulatedProvider(DEMO_BUSINESS_NUMBER, store.textable_numbers, clock=utcnow)
+    if not settings.twilio.configured:
+        from msgterm.domain.errors import MsgtermError
+
+        raise MsgtermError(
+            "Twilio is not configured. Set twilio.account_sid, twilio.auth_token (or api_key and api_secret) "
+            "and twilio.number in the config file or the environment (see the README), or try 'msgterm demo'."
+        )
+    from msgterm.sync.twilio_provider import TwilioProvider
+
+    return TwilioProvider(settings.twilio)
+
+
+def run_sync(obj: Context, *, once: bool) -> int:
+    """``msgterm sync``: one cycle (--once) or a loop until interrupted. Returns the exit code."""
+    import logging
+    import time
+
+    from msgterm.logs import setup_logging
+    from msgterm.settings import log_dir
+    from msgterm.sync.poller import Poller, PollLoop
+
+    settings = obj.settings
+    setup_logging(log_dir(), settings.twilio.secrets, stderr=True)
+    log = logging.getLogger("msgterm.sync")
+    provider = make_provider(obj)
+    loop = PollLoop(Poller(obj.store, provider, history_days=settings.twilio.history_days), settings.twilio.poll_interval)
+    try:
+        while True:
+            outcome = loop.step()
+            (log.info if outcome.state in ("synced", "standby") else log.error)(outcome.message)
+            if once:
+                if outcome.state != "synced":
+                    click.echo(f"msgterm: {outcome.message}", err=True)
+                return 0 if outcome.state == "synced" else 1
+            time.sleep(outcome.delay)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        loop.release()
+
+
+def run_send(obj: Context, client_ref: str, message: str) -> int:
+    """``msgterm send``: the composer's checks and pipeline, from the command line."""
+    from msgterm.sync.send import SendPipeline, check_body
+
+    settings = obj.settings
+    store = obj.store
+    staff = obj.staff()
+    check_body(message)
+    client = store.client_by_ref(client_ref, settings.default_region)
+    conversation = store.conversation_for_client(client.id) or store.start_conversation(staff, client.id)
+    result = SendPipeline(store, make_provider(obj), settings.default_region).send(staff, conversation.id, message)
+    if not result.ok:
+        click.echo(f"msgterm: not sent to {client.name}: {result.reason}", err=True)
+        return 1
+    click.echo(f"sent to {client.name} ({result.message.to_number}): {result.message.sid} {result.message.status}")
+    return 0

@@ -269,6 +269,15 @@ class DirectoryStore(StoreBase):
     def set_opted_out(self, conn: Connection, client_pk: int, opted_out: bool) -> None:
         conn.execute(update(client_t).where(client_t.c.id == client_pk).values(opted_out=opted_out))
 
+    def textable_numbers(self, limit: int = 500) -> list[str]:
+        """Mobile numbers of clients who have not opted out (the demo's texting clients)."""
+        with self.read() as conn:
+            return list(conn.scalars(
+                select(client_t.c.mobile_phone)
+                .where(client_t.c.mobile_phone.is_not(None), client_t.c.opted_out.is_(False))
+                .order_by(client_t.c.id).limit(limit)
+            ))
+
     def client_count(self) -> int:
         with self.read() as conn:
             return conn.scalar(select(func.count()).select_from(client_t))

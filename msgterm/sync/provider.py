@@ -1,0 +1,57 @@
+"""What msgterm needs from an SMS provider, and the faults a provider can report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Protocol
+
+from msgterm.domain.provider_message import ProviderMessage
+
+
+class ProviderError(Exception):
+    """A provider call failed. ``str()`` is safe to show (no credentials)."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class AuthFailed(ProviderError):
+    """The credentials were refused (401 / 20003): sync pauses until they are fixed."""
+
+
+class RateLimited(ProviderError):
+    """HTTP 429: wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class TransientError(ProviderError):
+    """5xx, timeouts, lost connections: back off and try again."""
+
+
+class Rejected(ProviderError):
+    """The provider refused this request for a reason of its own (bad number, opted out…)."""
+
+
+class Provider(Protocol):
+    """An SMS provider's message log and outbox."""
+
+    def list_messages(self, since: date | None) -> Iterator[list[ProviderMessage]]:
+        """Pages of the business number's messages (inbound and outbound) sent on or after ``since``.
+
+        Malformed records are logged and skipped, never raised.
+        """
+
+    def recent_to(self, number: str, limit: int = 50) -> list[ProviderMessage]:
+        """The newest messages to ``number`` whatever their status (queued ones included)."""
+
+    def fetch_message(self, sid: str) -> ProviderMessage:
+        """One message by SID, for refreshing its status."""
+
+    def send_message(self, to: str, body: str) -> ProviderMessage:
+        """Send ``body`` to ``to``; the returned message carries the SID and first status."""

@@ -1,0 +1,78 @@
+"""The send pipeline shared by the composer and ``msgterm send`` (PRODUCT.md §2)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from msgterm.domain.errors import ValidationError
+from msgterm.domain.permissions import Action, StaffMember, require
+from msgterm.domain.phones import parse_mobile
+from msgterm.domain.segments import MAX_BODY_CHARS
+from msgterm.store import Store
+from msgterm.store.records import MessageRecord
+from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimited, Rejected
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: MessageRecord
+    ok: bool
+    reason: str = ""
+
+
+def check_body(body: str) -> str:
+    if not body.strip():
+        raise ValidationError("the message is blank; type something to send")
+    if len(body) > MAX_BODY_CHARS:
+        raise ValidationError(f"the message is {len(body)} characters; the limit is {MAX_BODY_CHARS}. Shorten it.")
+    return body
+
+
+class SendPipeline:
+    def __init__(self, store: Store, provider: Provider, region: str = "US") -> None:
+        self.store = store
+        self.provider = provider
+        self.region = region
+
+    def validate(self, staff: StaffMember, conversation_id: int, body: str) -> str:
+        """Every check before anything is stored; returns the E.164 number to send to."""
+        require(staff, Action.SEND)
+        check_body(body)
+        conversation = self.store.conversation(conversation_id)
+        phone = parse_mobile(conversation.phone, self.region)
+        if conversation.opted_out or self.store.opted_out_phone(phone):
+            raise ValidationError(
+                f"{conversation.title} has opted out of texts (replied STOP); they must text START before you can message them."
+            )
+        return phone
+
+    def send(self, staff: StaffMember, conversation_id: int, body: str) -> SendResult:
+        phone = self.validate(staff, conversation_id, body)
+        message = self.store.begin_send(staff, conversation_id, body)
+        return self._deliver(staff, message, phone)
+
+    def retry(self, staff: StaffMember, message_id: int) -> SendResult:
+        """Send a failed message again, reusing its row."""
+        failed = self.store.message(message_id)
+        if failed.status != "failed" or failed.sid is not None:
+            raise ValidationError("only a message that failed before Twilio accepted it can be retried")
+        phone = self.validate(staff, failed.conversation_id, failed.body)
+        message = self.store.restart_send(staff, message_id)
+        return self._deliver(staff, message, phone)
+
+    def _deliver(self, staff: StaffMember, message: MessageRecord, phone: str) -> SendResult:
+        try:
+            accepted = self.provider.send_message(phone, message.body)
+        except (Rejected, RateLimited, AuthFailed) as error:
+            # Twilio refused it: nothing was sent, so it can safely be retried.
+            failed = self.store.fail_send(message.id, error.code, str(error))
+            return SendResult(failed, False, str(error))
+        except ProviderError as error:
+            # We cannot tell whether Twilio took it: the poller reconciles it with the log.
+            log.warning("send of message %s unconfirmed: %s", message.id, error)
+            pending = self.store.fail_send(message.id, error.code, f"not confirmed yet: {error}", status="unconfirmed")
+            return SendResult(pending, False, f"not confirmed: {error}. msgterm will check Twilio's log before anything is resent.")
+        return SendResult(self.store.finish_send(staff, message.id, accepted), True)

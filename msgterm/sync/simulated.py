@@ -1,0 +1,100 @@
+"""A simulated provider for ``msgterm demo``: clients reply to staff and text in now and then."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+
+from msgterm.domain.provider_message import ProviderMessage
+from msgterm.sync.provider import Rejected
+
+REPLIES = (
+    "Thanks so much!",
+    "Perfect, see you then",
+    "Great, thank you 🙏",
+    "Ok sounds good",
+    "Could we do a bit later instead?",
+    "👍",
+    "Amazing, thanks for sorting that out",
+)
+WALK_INS = (
+    "Hi! Is the {cls} class still on tonight?",
+    "Running 5 min late, please hold my spot",
+    "Can I bring a friend to {cls} on Saturday?",
+    "Do you sell grip socks at the front desk?",
+    "What time does the studio open tomorrow?",
+    "STOP",
+)
+CLASSES = ("Vinyasa Flow", "Spin", "Barre", "Hot Yoga")
+
+
+class SimulatedProvider:
+    """An in-memory Twilio: a message log, replies a little after staff send, walk-in texts.
+
+    ``clients`` gives the numbers that may text in. Time comes from ``clock`` so tests can
+    drive it; replies become visible once their time has come.
+    """
+
+    def __init__(self, business_number: str, clients: Callable[[], list[str]], *, clock: Callable[[], datetime], seed: int = 1,
+                 reply_after: timedelta = timedelta(seconds=6), walk_in_every: timedelta = timedelta(seconds=45)) -> None:
+        self.business_number = business_number
+        self.clients = clients
+        self.clock = clock
+        self.rng = random.Random(seed)
+        self.reply_after = reply_after
+        self.walk_in_every = walk_in_every
+        self._log: list[ProviderMessage] = []
+        self._pending: list[ProviderMessage] = []
+        self._next_walk_in = clock() + walk_in_every
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def _sid(self) -> str:
+        self._n += 1
+        return f"SM{self.rng.getrandbits(96):024x}{self._n:08x}"
+
+    def _advance(self) -> None:
+        now = self.clock()
+        due = [m for m in self._pending if m.created_at <= now]
+        self._pending = [m for m in self._pending if m.created_at > now]
+        self._log.extend(due)
+        if now >= self._next_walk_in:
+            numbers = self.clients()
+            if numbers:
+                body = self.rng.choice(WALK_INS).format(cls=self.rng.choice(CLASSES))
+                self._log.append(ProviderMessage(self._sid(), "inbound", self.rng.choice(numbers), self.business_number, body, "received", now, now))
+            self._next_walk_in = now + self.walk_in_every * self.rng.uniform(0.6, 1.4)
+
+    def list_messages(self, since: date | None) -> Iterator[list[ProviderMessage]]:
+        with self._lock:
+            self._advance()
+            start = datetime.combine(since, datetime.min.time()) if since else datetime.min
+            page = [m for m in self._log if (m.sent_at or m.created_at) >= start]
+        yield sorted(page, key=lambda m: m.created_at, reverse=True)
+
+    def recent_to(self, number: str, limit: int = 50) -> list[ProviderMessage]:
+        with self._lock:
+            return [m for m in reversed(self._log) if m.to_number == number][:limit]
+
+    def fetch_message(self, sid: str) -> ProviderMessage:
+        with self._lock:
+            self._advance()
+            for index, message in enumerate(self._log):
+                if message.sid == sid:
+                    if message.status in ("queued", "sent"):
+                        message = ProviderMessage(**{**message.__dict__, "status": "delivered", "sent_at": message.sent_at or self.clock()})
+                        self._log[index] = message
+                    return message
+        raise Rejected(f"no message {sid}", status=404, code=20404)
+
+    def send_message(self, to: str, body: str) -> ProviderMessage:
+        now = self.clock()
+        with self._lock:
+            message = ProviderMessage(self._sid(), "outbound", self.business_number, to, body, "queued", now, None)
+            self._log.append(message)
+            reply_at = now + self.reply_after * self.rng.uniform(0.5, 1.5)
+            reply = self.rng.choice(REPLIES)
+            self._pending.append(ProviderMessage(self._sid(), "inbound", to, self.business_number, reply, "received", reply_at, reply_at))
+        return message

@@ -1,0 +1,276 @@
+"""A Twilio-compatible HTTP server for the tests (loopback only).
+
+It answers the Messages endpoints of API v2010 the way Twilio does: the message JSON
+fields of ``api.v2010.account.message``, RFC 2822 dates, numbers and segments as strings,
+newest first, ``next_page_uri`` paging (PageSize up to 1000, PageToken keyset), To/From
+and DateSent filters at UTC-day granularity (``DateSent>`` and ``DateSent<`` inclusive),
+HTTP Basic auth, and Twilio's error JSON. Faults can be queued for the next requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import phonenumbers
+
+ACCOUNT = "AC" + "a" * 32
+TOKEN = "tok" + "9" * 29
+API = "/2010-04-01"
+
+ERROR_TEXT = {
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    21211: "Invalid 'To' Phone Number",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+    21617: "The concatenated message body exceeds the 1600 character limit",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+}
+
+
+def rfc2822(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return format_datetime(when.replace(tzinfo=UTC), usegmt=False).replace("-0000", "+0000")
+
+
+@dataclass
+class Fault:
+    status: int
+    code: int | None = None
+    retry_after: str | None = None
+    path_contains: str = ""
+    method: str | None = None
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = ACCOUNT
+    auth_token: str = TOKEN
+    business_number: str = "+12125550100"
+    messages: list[dict] = field(default_factory=list)  # raw records, newest last
+    opted_out: set[str] = field(default_factory=set)
+    landlines: set[str] = field(default_factory=set)
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    clock: object = None
+    list_delay: float = 0.0  # seconds each list page takes, to catch a sync mid-way
+    _n: int = 0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.clock = self.clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
+
+    # ---- the log -------------------------------------------------------------------------
+
+    def _sid(self) -> str:
+        self._n += 1
+        return f"SM{self._n:032x}"
+
+    def record(self, *, direction: str, from_: str, to: str, body: str, status: str, created: datetime,
+               sent: datetime | None = None, error_code: int | None = None, error_message: str | None = None,
+               sid: str | None = None, num_segments: int = 1) -> dict:
+        sid = sid or self._sid()
+        message = {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": rfc2822(created),
+            "date_sent": rfc2822(sent),
+            "date_updated": rfc2822(sent or created),
+            "direction": direction,
+            "error_code": error_code,
+            "error_message": error_message,
+            "from": from_,
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": str(num_segments),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": status,
+            "subresource_uris": {"media": f"{API}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+            "to": to,
+            "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "_created": created,
+            "_sent": sent,
+        }
+        with self.lock:
+            self.messages.append(message)
+        return message
+
+    def inbound(self, from_: str, body: str, at: datetime, **kw) -> dict:
+        return self.record(direction="inbound", from_=from_, to=self.business_number, body=body, status="received", created=at, sent=at, **kw)
+
+    def outbound(self, to: str, body: str, at: datetime, status: str = "delivered", **kw) -> dict:
+        sent = None if status in ("queued", "accepted", "scheduled", "canceled") else at
+        return self.record(direction="outbound-api", from_=self.business_number, to=to, body=body, status=status, created=at, sent=sent, **kw)
+
+    def set_status(self, sid: str, status: str, error_code: int | None = None, error_message: str | None = None, sent: datetime | None = None) -> None:
+        with self.lock:
+            for message in self.messages:
+                if message["sid"] == sid:
+                    message["status"] = status
+                    message["error_code"] = error_code
+                    message["error_message"] = error_message
+                    if sent is not None:
+                        message["_sent"] = sent
+                        message["date_sent"] = rfc2822(sent)
+                    return
+        raise KeyError(sid)
+
+    def fail_next(self, status: int, *, code: int | None = None, retry_after: str | None = None, times: int = 1,
+                  path_contains: str = "", method: str | None = None) -> None:
+        for _ in range(times):
+            self.faults.append(Fault(status, code, retry_after, path_contains, method))
+
+    @staticmethod
+    def public(message: dict) -> dict:
+        return {k: v for k, v in message.items() if not k.startswith("_")}
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    def start(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _send(self, handler, status: int, payload: dict, headers: dict | None = None) -> None:
+        body = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def _error(self, handler, status: int, code: int, message: str | None = None, headers=None) -> None:
+        self._send(handler, status, {
+            "code": code,
+            "message": message or ERROR_TEXT.get(code, "Error"),
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        }, headers)
+
+    def _handle(self, handler, method: str) -> None:
+        url = urlsplit(handler.path)
+        self.requests.append((method, handler.path))
+        with self.lock:
+            fault = next((f for f in self.faults if f.path_contains in url.path and f.method in (None, method)), None)
+            if fault:
+                self.faults.remove(fault)
+        if fault:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+            return self._error(handler, fault.status, fault.code or (20429 if fault.status == 429 else 20500), headers=headers)
+        if not self._authorized(handler.headers.get("Authorization", "")):
+            return self._error(handler, 401, 20003)
+        prefix = f"{API}/Accounts/{self.account_sid}/Messages"
+        if url.path == prefix + ".json" and method == "GET":
+            return self._list(handler, url)
+        if url.path == prefix + ".json" and method == "POST":
+            length = int(handler.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
+            return self._create(handler, form)
+        if url.path.startswith(prefix + "/") and url.path.endswith(".json") and method == "GET":
+            sid = url.path[len(prefix) + 1 : -5]
+            with self.lock:
+                found = next((m for m in self.messages if m["sid"] == sid), None)
+            if found is None:
+                return self._error(handler, 404, 20404)
+            return self._send(handler, 200, self.public(found))
+        return self._error(handler, 404, 20404)
+
+    def _authorized(self, header: str) -> bool:
+        if not header.startswith("Basic "):
+            return False
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user == self.account_sid and password == self.auth_token
+
+    def _list(self, handler, url) -> None:
+        if self.list_delay:
+            import time
+
+            time.sleep(self.list_delay)
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        page_size = max(1, min(int(query.get("PageSize", 50)), 1000))
+        page = int(query.get("Page", 0))
+        with self.lock:
+            rows = sorted(self.messages, key=lambda m: (m["_created"], m["sid"]), reverse=True)
+        if "To" in query:
+            rows = [m for m in rows if m["to"] == query["To"]]
+        if "From" in query:
+            rows = [m for m in rows if m["from"] == query["From"]]
+
+        def day(m):
+            return m["_sent"].date() if m["_sent"] else None
+
+        for key, keep in (("DateSent", lambda d, v: d == v), ("DateSent>", lambda d, v: d >= v), ("DateSent<", lambda d, v: d <= v)):
+            if key in query:
+                wanted = date.fromisoformat(query[key][:10])
+                rows = [m for m in rows if day(m) is not None and keep(day(m), wanted)]
+        token = query.get("PageToken")
+        if token:
+            sids = [m["sid"] for m in rows]
+            after = token[2:]
+            rows = rows[sids.index(after) + 1 :] if after in sids else []
+        chunk = rows[:page_size]
+        base = f"{API}/Accounts/{self.account_sid}/Messages.json"
+        keep_params = {k: v for k, v in query.items() if k not in ("Page", "PageToken", "PageSize")}
+        next_uri = None
+        if len(rows) > page_size:
+            next_uri = base + "?" + urlencode({**keep_params, "PageSize": page_size, "Page": page + 1, "PageToken": "PA" + chunk[-1]["sid"]})
+        self._send(handler, 200, {
+            "messages": [self.public(m) for m in chunk],
+            "end": page * page_size + max(len(chunk) - 1, 0),
+            "first_page_uri": base + "?" + urlencode({**keep_params, "PageSize": page_size, "Page": 0}),
+            "next_page_uri": next_uri,
+            "page": page,
+            "page_size": page_size,
+            "previous_page_uri": None,
+            "start": page * page_size,
+            "uri": url.path + ("?" + url.query if url.query else ""),
+        })
+
+    def _create(self, handler, form: dict) -> None:
+        to, body = form.get("To", ""), form.get("Body", "")
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(to))
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            return self._error(handler, 400, 21211, f"Invalid 'To' Phone Number: {to}")
+        if to in self.opted_out:
+            return self._error(handler, 400, 21610)
+        if to in self.landlines:
+            return self._error(handler, 400, 21614)
+        if len(body) > 1600:
+            return self._error(handler, 400, 21617)
+        message = self.record(direction="outbound-api", from_=form.get("From") or self.business_number, to=to, body=body,
+                              status="queued", created=self.clock(), sent=None)
+        self._send(handler, 201, self.public(message))
