@@ -35,12 +35,33 @@ def prepare_demo(obj: Context, *, seed: int, fresh: bool):
 
 
 def run_app(obj: Context, *, demo: bool) -> None:
-    """Start the Textual app (the screens arrive with the app issue; until then, a summary)."""
+    """Start the Textual app; with no provider configured, the first-run screen."""
+    from msgterm.logs import setup_logging
+    from msgterm.settings import log_dir
+
+    settings = obj.settings
+    setup_logging(log_dir(), settings.twilio.secrets)
+    if not demo and not settings.twilio.configured:
+        from msgterm.app import MsgtermApp
+
+        if MsgtermApp(None, None, first_run_config=str(settings.config_path)).run() == "demo":
+            prepare_demo(obj, seed=7, fresh=False)
+            run_app(obj, demo=True)
+        return
+    from msgterm.app import MsgtermApp
+
     store = obj.store
-    staff = obj.staff()
-    counts = store.folder_counts()
-    click.echo(f"msgterm on {obj.settings.database_url} as {staff.username} ({staff.role})")
-    click.echo("  " + ", ".join(f"{view.title}: {n}" for view, n in counts.items()))
+    app = MsgtermApp(
+        store,
+        obj.staff(),
+        provider=make_provider(obj, demo=demo),
+        demo=demo,
+        region=settings.default_region,
+        poll_interval=2.0 if demo else settings.twilio.poll_interval,
+        history_days=settings.twilio.history_days,
+        bell=settings.bell,
+    )
+    app.run()
 
 
 def make_provider(obj: Context, *, demo: bool = False):

@@ -1,0 +1,144 @@
+"""The msgterm App: wiring only (store, staff, send pipeline, poller worker, change watcher)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from msgterm.domain.permissions import StaffMember
+from msgterm.messages import StoreChanged, SyncStepped
+from msgterm.store import Store
+from msgterm.sync.poller import Poller, PollLoop
+from msgterm.sync.send import SendPipeline
+
+#: How often each terminal looks at the store's change log (cheap: one indexed max()).
+CHANGE_CHECK_SECONDS = 1.0
+
+
+class MsgtermApp(App):
+    """A Message Center for the front desk."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "msgterm"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        store: Store | None,
+        staff: StaffMember | None,
+        *,
+        provider=None,
+        demo: bool = False,
+        region: str = "US",
+        poll_interval: float = 10.0,
+        history_days: int = 90,
+        bell: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        first_run_config: str | None = None,
+        watch_changes: bool = True,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.staff = staff
+        self.provider = provider
+        self.demo = demo
+        self.bell_on_inbound = bell
+        self.clock = clock or (store.clock if store else datetime.utcnow)
+        self.first_run_config = first_run_config
+        self.watch_changes = watch_changes
+        self.send_pipeline = SendPipeline(store, provider, region) if store and provider else None
+        self.poll_loop = PollLoop(Poller(store, provider, history_days=history_days), poll_interval) if store and provider else None
+        self._stop = threading.Event()
+        self._change_seq = 0
+
+    def on_mount(self) -> None:
+        if self.first_run_config is not None:
+            from msgterm.screens.first_run import FirstRunScreen
+
+            self.push_screen(FirstRunScreen(self.first_run_config))
+            return
+        from msgterm.screens.main_screen import MainScreen
+
+        self._change_seq = self.store.change_seq()
+        self.push_screen(MainScreen())
+        if self.watch_changes:
+            self.set_interval(CHANGE_CHECK_SECONDS, self.check_changes)
+        if self.poll_loop is not None:
+            self.poll_forever()
+
+    # ---- background work ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="poller", exit_on_error=False)
+    def poll_forever(self) -> None:
+        """The poller, in a worker thread; it never blocks the UI."""
+        while not self._stop.is_set():
+            outcome = self.poll_loop.step()
+            self.call_from_thread(self.post_sync, outcome)
+            self._stop.wait(outcome.delay)
+        self.poll_loop.release()
+
+    def poll_now(self) -> None:
+        """One poll step on the calling thread (tests, and after a send in the demo)."""
+        self.post_sync(self.poll_loop.step())
+
+    def post_sync(self, outcome) -> None:
+        if isinstance(self.screen, Screen):
+            self.screen.post_message(SyncStepped(outcome))
+        report = outcome.report
+        if report and report.alerts:
+            for _cid, title, preview in report.alerts:
+                self.notify(f"{title}: {preview}", title="New message", markup=False)
+            if self.bell_on_inbound:
+                self.bell()
+        if report and report.changed:
+            self._post_changes(frozenset(report.changed))
+
+    @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
+    def check_changes(self) -> None:
+        seq, changed = self.store.changes_since(self._change_seq)
+        if changed:
+            self._change_seq = seq
+            self.call_from_thread(self._post_changes, changed)
+
+    def _post_changes(self, changed: frozenset[int]) -> None:
+        self._change_seq = max(self._change_seq, 0)
+        self.screen.post_message(StoreChanged(changed))
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # ---- app-wide actions ------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from msgterm.screens.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_open_demo(self) -> None:
+        self.exit("demo")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from msgterm.screens.main_screen import MainScreen
+
+        if isinstance(screen, MainScreen):
+            for view in ("unread", "replied", "archived", "all"):
+                yield SystemCommand(f"Folder: {view.capitalize()}", f"Show the {view} conversations", lambda v=view: screen.action_folder(v))
+            yield SystemCommand("Next unread", "Open the next unread conversation", screen.action_next_unread)
+            yield SystemCommand("New conversation", "Start a conversation with a client", screen.action_new_conversation)
+            yield SystemCommand("Reply", "Write in the open conversation", screen.action_reply)
+            yield SystemCommand("Mute / unmute", "Stop or restart alerts for this conversation", screen.action_toggle_mute)
+            yield SystemCommand("Mark as unread", "Put this conversation back in Unread", screen.action_mark_unread)
+            yield SystemCommand("Archive", "Move this conversation to Archived", screen.action_archive)
+            yield SystemCommand("Contact history", "The client's messages and events", screen.action_history)
+            yield SystemCommand("Filters", "Narrow the list by date, type, group, location, muted", screen.action_focus_filters)
+        yield SystemCommand("Help", "Every key", self.action_help)

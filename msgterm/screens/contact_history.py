@@ -1,0 +1,79 @@
+"""A client's contact history: details, then every message and event, with staff and time."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from msgterm.domain.phones import format_number
+from msgterm.domain.sanitize import clean_line, clean_text
+from msgterm.store.records import ConversationRecord
+from msgterm.timefmt import local
+
+EVENT_WORDS = {
+    "read": "read the conversation", "send": "sent a reply", "mute": "muted", "unmute": "unmuted",
+    "mark_unread": "marked as unread", "archive": "archived", "link_client": "linked the number to the client",
+    "opt_out": "client opted out", "opt_in": "client opted back in",
+}
+HISTORY_LIMIT = 2000
+
+
+class ContactHistory(Screen):
+    """Escape goes back."""
+
+    BINDINGS = [("escape", "app.pop_screen", "Back"), ("j", "scroll('down')", "Down"), ("k", "scroll('up')", "Up")]
+    DEFAULT_CSS = """
+    ContactHistory VerticalScroll { padding: 0 2; }
+    """
+
+    def __init__(self, store, conversation: ConversationRecord) -> None:
+        super().__init__()
+        self.store = store
+        self.conversation = conversation
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="history"):
+            yield Static(self.render_history(), id="history-text")
+        yield Footer()
+
+    def action_scroll(self, direction: str) -> None:
+        scroller = self.query_one(VerticalScroll)
+        scroller.scroll_down() if direction == "down" else scroller.scroll_up()
+
+    def render_history(self) -> Text:
+        text = Text()
+        c = self.conversation
+        if c.client_id is not None:
+            client = self.store.client(c.client_id)
+            text.append(f"Contact history — {clean_line(client.name)}\n", style="bold")
+            for label, value in (
+                ("Client ID", client.client_id), ("UID", client.uid), ("Mobile", format_number(client.mobile_phone) if client.mobile_phone else None),
+                ("Email", client.email), ("Type", client.client_type), ("Groups", ", ".join(client.groups) or None),
+                ("Home location", client.home_location), ("Texts", "opted out (STOP)" if client.opted_out else "opted in"),
+            ):
+                text.append(f"  {label:<14}", style="dim")
+                text.append(clean_line(value or "—") + "\n")
+            entries = self.store.history(c.client_id)
+        else:
+            text.append(f"Contact history — {format_number(c.phone)} (unknown sender)\n", style="bold")
+            entries = (e for e in self.store.history(None) if e.phone == c.phone)
+        text.append("\n")
+        for entry in islice(entries, HISTORY_LIMIT):
+            when = local(entry.at).strftime("%Y-%m-%d %H:%M")
+            text.append(f"{when}  ", style="dim")
+            if entry.message:
+                m = entry.message
+                if m.inbound:
+                    text.append("◀ client  ", style="cyan")
+                else:
+                    text.append(f"▶ {clean_line('automated' if m.automated else (m.staff_username or 'staff'))}  ", style="green")
+                text.append(clean_text(m.body).replace("\n", " ⏎ ") + "\n")
+            else:
+                e = entry.event
+                text.append(f"• {clean_line(e.staff_username or 'system')} {EVENT_WORDS.get(e.kind, e.kind)}\n", style="yellow")
+        return text

@@ -1,0 +1,38 @@
+"""Help: every key, from the bindings themselves."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("Moving", (("j / k, ↓ / ↑", "move in the list"), ("g / G", "top / bottom"), ("enter", "open the conversation"),
+                ("escape", "back to the list"), ("tab", "next pane"), ("] / [", "next / previous unread conversation"))),
+    ("Folders", (("1", "Unread"), ("2", "Replied"), ("3", "Archived"), ("4", "All"), ("f", "filters (date, type, group, location, muted)"))),
+    ("Conversation", (("r", "reply (enter sends)"), ("n", "new conversation"), ("m", "mute / unmute"), ("u", "mark as unread"),
+                      ("a", "archive"), ("o", "options menu"), ("c", "contact history"), ("R", "retry the last failed message"))),
+    ("App", (("?", "this help"), ("ctrl+p", "command palette"), ("q", "quit"))),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 70; height: 30; border: thick $primary; background: $panel; padding: 0 1; }
+    """
+    BINDINGS = [("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("msgterm keys\n", style="bold")
+        for section, keys in KEYS:
+            text.append(f"\n{section}\n", style="bold underline")
+            for key, what in keys:
+                text.append(f"  {key:<16}", style="bold")
+                text.append(what + "\n")
+        text.append("\nGreyed keys need the Send Email/SMS to clients permission.\n", style="dim")
+        with VerticalScroll():
+            yield Static(text)

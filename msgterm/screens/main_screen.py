@@ -1,0 +1,314 @@
+"""The main screen: filter sidebar, conversation list, thread and composer, status line."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from msgterm.domain.errors import MsgtermError
+from msgterm.domain.folders import FolderView
+from msgterm.domain.sanitize import clean_line
+from msgterm.messages import StoreChanged, SyncStepped
+from msgterm.store.records import ConversationRecord, Filters
+from msgterm.widgets.composer import Composer
+from msgterm.widgets.conversation_list import ConversationList
+from msgterm.widgets.filter_sidebar import FilterSidebar
+from msgterm.widgets.status_line import StatusLine
+from msgterm.widgets.thread_view import ThreadView
+
+
+class MainScreen(Screen):
+    """Triage: pick a folder, walk the list, read, reply, mute, mark unread, archive."""
+
+    BINDINGS = [
+        Binding("1", "folder('unread')", "Unread", id="folder-unread"),
+        Binding("2", "folder('replied')", "Replied", id="folder-replied"),
+        Binding("3", "folder('archived')", "Archived", id="folder-archived"),
+        Binding("4", "folder('all')", "All", id="folder-all"),
+        Binding("]", "next_unread", "Next unread", id="next-unread"),
+        Binding("[", "previous_unread", "Prev unread", id="previous-unread", show=False),
+        Binding("n", "new_conversation", "New", id="new"),
+        Binding("r", "reply", "Reply", id="reply"),
+        Binding("m", "toggle_mute", "Mute", id="mute"),
+        Binding("u", "mark_unread", "Unread", id="mark-unread", show=False),
+        Binding("a", "archive", "Archive", id="archive"),
+        Binding("o", "options", "Options", id="options"),
+        Binding("c", "history", "History", id="history"),
+        Binding("R", "retry", "Retry failed", id="retry", show=False),
+        Binding("f", "focus_filters", "Filters", id="filters", show=False),
+        Binding("escape", "back", "Back", id="back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = FolderView.UNREAD
+        self.filters = Filters()
+        self.open_id: int | None = None
+
+    @property
+    def store(self):
+        return self.app.store
+
+    @property
+    def staff(self):
+        return self.app.staff
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield FilterSidebar(self.store.filter_values(), clock=self.app.clock, id="sidebar")
+            yield ConversationList(clock=self.app.clock, id="conversations")
+            with Vertical(id="thread-pane"):
+                yield ThreadView(id="thread")
+                yield Composer(id="composer")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(FilterSidebar).select_view(self.view)
+        composer = self.query_one(Composer)
+        composer.set_read_only(
+            None if self.staff.can_send else f"Read only: {self.staff.username} ({self.staff.role}) lacks the Send Email/SMS to clients permission"
+        )
+        self.reload()
+        self.query_one(ConversationList).focus()
+        self.show_status("starting…")
+
+    # ---- reading the store -----------------------------------------------------------------
+
+    def reload(self, keep_id: int | None = None) -> None:
+        listing = self.query_one(ConversationList)
+        if keep_id is None and listing.selected is not None:
+            keep_id = listing.selected.id
+        view, filters, store = self.view, self.filters, self.store
+        listing.load(
+            lambda offset, limit: store.conversations(view, filters, offset=offset, limit=limit),
+            store.conversation_count(view, filters),
+            keep_id,
+        )
+        self.query_one(FilterSidebar).set_counts(store.folder_counts(filters))
+        self.sub_title = f"{view.title} · {listing.count} conversations"
+
+    def show_thread(self, conversation: ConversationRecord | None, *, keep_position: bool = False) -> None:
+        messages = self.store.messages(conversation.id) if conversation else []
+        self.query_one(ThreadView).show(conversation, messages, keep_position=keep_position)
+
+    def on_store_changed(self, event: StoreChanged) -> None:
+        self.reload()
+        if self.open_id is not None and self.open_id in event.conversation_ids:
+            self.show_thread(self.store.conversation(self.open_id), keep_position=True)
+
+    def on_sync_stepped(self, event: SyncStepped) -> None:
+        outcome = event.outcome
+        self.show_status(outcome.message, problem=outcome.state in ("paused", "backoff"))
+
+    def show_status(self, sync: str, problem: bool = False) -> None:
+        who = f"{self.staff.full_name or self.staff.username} ({self.staff.role})"
+        self.query_one(StatusLine).set_state(sync=sync, staff=who, demo=self.app.demo, problem=problem)
+
+    # ---- list and thread ----------------------------------------------------------------------
+
+    def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
+        if event.conversation is not None and self.open_id is None:
+            self.show_thread(event.conversation)
+
+    def on_conversation_list_opened(self, event: ConversationList.Opened) -> None:
+        self.open_conversation(event.conversation.id)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        conversation = self.store.open_conversation(self.staff, conversation_id)
+        self.open_id = conversation_id
+        self.show_thread(conversation)
+        self.reload(keep_id=conversation_id)
+
+    def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
+        self.view, self.filters = event.view, event.filters
+        self.reload()
+
+    @property
+    def current(self) -> ConversationRecord | None:
+        if self.open_id is not None:
+            return self.store.conversation(self.open_id)
+        return self.query_one(ConversationList).selected
+
+    # ---- actions ------------------------------------------------------------------------------
+
+    def action_folder(self, name: str) -> None:
+        self.view = FolderView(name)
+        self.open_id = None
+        self.query_one(FilterSidebar).select_view(self.view)
+        self.reload()
+        self.query_one(ConversationList).focus()
+
+    def _walk_unread(self, step: int) -> None:
+        listing = self.query_one(ConversationList)
+        index = listing.find_unread(step)
+        if index is None:
+            self.notify("No more unread conversations in this list.", timeout=2)
+            return
+        listing.cursor = index
+        listing.focus()
+        if listing.selected is not None:
+            self.open_conversation(listing.selected.id)
+
+    def action_next_unread(self) -> None:
+        self._walk_unread(+1)
+
+    def action_previous_unread(self) -> None:
+        self._walk_unread(-1)
+
+    def action_reply(self) -> None:
+        if self.current is None:
+            return
+        if self.open_id is None:
+            self.open_conversation(self.current.id)
+        if not self.staff.can_send:
+            self.refuse("send messages")
+            return
+        self.query_one("#reply").focus()
+
+    def action_back(self) -> None:
+        self.open_id = None
+        self.query_one(ConversationList).focus()
+
+    def action_focus_filters(self) -> None:
+        self.query_one("#folders").focus()
+
+    def refuse(self, what: str) -> None:
+        self.notify(
+            f"{self.staff.username} ({self.staff.role}) cannot {what}: that needs the Send Email/SMS to clients permission.",
+            severity="warning", markup=False,
+        )
+
+    def _act(self, fn, done: str) -> None:
+        conversation = self.current
+        if conversation is None:
+            return
+        try:
+            fn(self.staff, conversation.id)
+        except MsgtermError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self.notify(done.format(name=clean_line(conversation.title)), timeout=2, markup=False)
+        self.reload(keep_id=conversation.id)
+        if self.open_id == conversation.id:
+            self.show_thread(self.store.conversation(conversation.id), keep_position=True)
+
+    def action_toggle_mute(self) -> None:
+        conversation = self.current
+        if conversation is None:
+            return
+        mute = not conversation.muted
+        self._act(lambda staff, cid: self.store.set_muted(staff, cid, mute), ("Muted {name}" if mute else "Unmuted {name}"))
+
+    def action_mark_unread(self) -> None:
+        self._act(self.store.mark_unread, "Marked {name} as unread")
+        self.open_id = None
+
+    def action_archive(self) -> None:
+        self._act(self.store.archive, "Archived {name}")
+        self.open_id = None
+
+    def action_options(self) -> None:
+        from msgterm.screens.options_menu import OptionsMenu
+
+        conversation = self.current
+        if conversation is None:
+            return
+
+        def chosen(choice: str | None) -> None:
+            {"mute": self.action_toggle_mute, "unread": self.action_mark_unread, "archive": self.action_archive}.get(choice or "", lambda: None)()
+
+        self.app.push_screen(OptionsMenu(conversation, can_act=self.staff.can_send), chosen)
+
+    def action_history(self) -> None:
+        from msgterm.screens.contact_history import ContactHistory
+
+        conversation = self.current
+        if conversation is not None:
+            self.app.push_screen(ContactHistory(self.store, conversation))
+
+    def action_new_conversation(self) -> None:
+        from msgterm.screens.new_conversation import NewConversation
+
+        if not self.staff.can_send:
+            self.refuse("start conversations")
+            return
+
+        def picked(client_pk: int | None) -> None:
+            if client_pk is None:
+                return
+            try:
+                conversation = self.store.start_conversation(self.staff, client_pk)
+            except MsgtermError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            self.action_folder("all")
+            self.query_one(ConversationList).select_id(conversation.id)
+            self.open_conversation(conversation.id)
+            self.query_one("#reply").focus()
+
+        self.app.push_screen(NewConversation(self.store), picked)
+
+    # ---- sending ------------------------------------------------------------------------------
+
+    def on_composer_send_requested(self, event: Composer.SendRequested) -> None:
+        conversation = self.current
+        if conversation is None:
+            self.notify("Open a conversation first.", severity="warning")
+            return
+        try:
+            self.app.send_pipeline.validate(self.staff, conversation.id, event.body)
+        except MsgtermError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self.query_one(Composer).clear()
+        self.send_in_background(conversation.id, event.body)
+
+    @work(thread=True, group="send", exit_on_error=False)
+    def send_in_background(self, conversation_id: int, body: str) -> None:
+        try:
+            result = self.app.send_pipeline.send(self.staff, conversation_id, body)
+        except MsgtermError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return
+        if not result.ok:
+            self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
+        self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
+
+    def action_retry(self) -> None:
+        conversation = self.current
+        if conversation is None:
+            return
+        failed = [m for m in self.store.messages(conversation.id) if m.status == "failed" and m.sid is None]
+        if not failed:
+            self.notify("Nothing to retry in this conversation.", timeout=2)
+            return
+        self.retry_in_background(conversation.id, failed[-1].id)
+
+    @work(thread=True, group="send", exit_on_error=False)
+    def retry_in_background(self, conversation_id: int, message_id: int) -> None:
+        try:
+            result = self.app.send_pipeline.retry(self.staff, message_id)
+            if not result.ok:
+                self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
+        except MsgtermError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+        self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        gated = {"toggle_mute", "mark_unread", "archive", "new_conversation", "retry"}
+        if action in gated and not self.staff.can_send:
+            return None  # shown greyed out; pressing the key explains why (see on_key)
+        return True
+
+    def on_key(self, event) -> None:
+        if self.staff.can_send or self.focused is self.query_one("#reply"):
+            return
+        names = {"m": "mute conversations", "u": "mark conversations as unread", "a": "archive conversations", "n": "start conversations", "R": "retry failed messages"}
+        if event.key in names or event.character in names:
+            self.refuse(names.get(event.key) or names[event.character])
+            event.stop()

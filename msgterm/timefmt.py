@@ -1,0 +1,23 @@
+"""Times as the front desk reads them: local time, relative in lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def local(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC).astimezone()
+
+
+def relative(at: datetime, now: datetime) -> str:
+    """'now', '5m', '3h', 'Tue', 'Nov 3' — short enough for a list column."""
+    seconds = (now - at).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 6 * 86400:
+        return local(at).strftime("%a")
+    return local(at).strftime("%b %-d")

@@ -1,0 +1,220 @@
+"""The conversation list: one line per conversation, read from the store a page at a time.
+
+A line-API ScrollView: only the visible lines are rendered, and rows come from a small
+page cache, so the list stays fast however many conversations the store holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from msgterm.domain.folders import Folder
+from msgterm.domain.sanitize import clean_line
+from msgterm.store.records import ConversationRecord
+from msgterm.timefmt import relative
+
+PAGE = 200
+
+#: Reads (offset, limit) rows of the current folder and filters; returns them and the total.
+RowSource = Callable[[int, int], list[ConversationRecord]]
+
+
+class ConversationList(ScrollView, can_focus=True):
+    """Conversations of the current folder, newest activity first."""
+
+    DEFAULT_CSS = """
+    ConversationList { background: $surface; }
+    ConversationList > .conversation-list--cursor { background: $accent 40%; }
+    ConversationList:focus > .conversation-list--cursor { background: $accent; color: $text; }
+    ConversationList > .conversation-list--unread { text-style: bold; }
+    ConversationList > .conversation-list--dim { color: $text-muted; }
+    ConversationList > .conversation-list--badge { color: $warning; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {
+        "conversation-list--cursor",
+        "conversation-list--unread",
+        "conversation-list--dim",
+        "conversation-list--badge",
+    }
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("g,home", "first", "Top", show=False),
+        Binding("G,end", "last", "Bottom", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("enter", "open", "Open", id="open"),
+    ]
+
+    cursor: reactive[int] = reactive(0)
+
+    class Highlighted(Message):
+        def __init__(self, conversation: ConversationRecord | None) -> None:
+            super().__init__()
+            self.conversation = conversation
+
+    class Opened(Message):
+        def __init__(self, conversation: ConversationRecord) -> None:
+            super().__init__()
+            self.conversation = conversation
+
+    def __init__(self, *, clock: Callable[[], datetime], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self._source: RowSource | None = None
+        self._count = 0
+        self._pages: dict[int, list[ConversationRecord]] = {}
+
+    # ---- data ---------------------------------------------------------------------------
+
+    def load(self, source: RowSource, count: int, keep_id: int | None = None) -> None:
+        """Show rows from ``source`` (``count`` of them), keeping ``keep_id`` selected if present."""
+        self._source = source
+        self._count = count
+        self._pages.clear()
+        self.virtual_size = Size(self.size.width, count)
+        index = self.index_of(keep_id) if keep_id is not None else None
+        target = index if index is not None else min(self.cursor, max(count - 1, 0))
+        self.set_reactive(ConversationList.cursor, target)
+        self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.Highlighted(self.selected))
+
+    def row(self, index: int) -> ConversationRecord | None:
+        if self._source is None or not 0 <= index < self._count:
+            return None
+        page = index // PAGE
+        if page not in self._pages:
+            self._pages[page] = self._source(page * PAGE, PAGE)
+        rows = self._pages[page]
+        offset = index - page * PAGE
+        return rows[offset] if offset < len(rows) else None
+
+    def index_of(self, conversation_id: int, search_pages: int = 5) -> int | None:
+        for index in range(min(self._count, search_pages * PAGE)):
+            record = self.row(index)
+            if record is not None and record.id == conversation_id:
+                return index
+        return None
+
+    @property
+    def selected(self) -> ConversationRecord | None:
+        return self.row(self.cursor)
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def select_id(self, conversation_id: int) -> bool:
+        index = self.index_of(conversation_id)
+        if index is None:
+            return False
+        self.cursor = index
+        return True
+
+    def find_unread(self, step: int) -> int | None:
+        """The index of the next (+1) or previous (-1) unread conversation from the cursor."""
+        index = self.cursor + step
+        while 0 <= index < self._count:
+            record = self.row(index)
+            if record is not None and record.folder is Folder.UNREAD:
+                return index
+            index += step
+        return None
+
+    # ---- drawing ------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        record = self.row(index)
+        base = self.rich_style
+        if record is None:
+            return Strip.blank(width, base)
+        style = base
+        if record.folder is Folder.UNREAD:
+            style += self.get_component_rich_style("conversation-list--unread")
+        if index == self.cursor:
+            style += self.get_component_rich_style("conversation-list--cursor")
+        return Strip(self._segments(record, width, style), width).crop(0, width)
+
+    def _segments(self, record: ConversationRecord, width: int, style: Style) -> list[Segment]:
+        dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
+        badge_style = style + self.get_component_rich_style("conversation-list--badge", partial=True)
+        when = relative(record.last_activity_at, self.clock()).rjust(6)
+        marks = ("M" if record.muted else " ") + ("A" if record.folder is Folder.ARCHIVED else " ")
+        badge = f"({record.unread_count})" if record.folder is Folder.UNREAD else ""
+        dot = "● " if record.folder is Folder.UNREAD else "  "
+        name_width = min(24, max(10, width // 3))
+        name = clean_line(record.title)[:name_width].ljust(name_width)
+        arrow = "› " if record.last_direction == "outbound" else ""
+        fixed = len(dot) + name_width + 1 + len(when) + 1 + len(badge) + 1 + len(marks)
+        preview_width = max(0, width - fixed)
+        preview = (arrow + clean_line(record.last_preview))[:preview_width].ljust(preview_width)
+        return [
+            Segment(dot, badge_style),
+            Segment(name + " ", style),
+            Segment(preview, dim),
+            Segment(when + " ", dim),
+            Segment(badge.rjust(len(badge)), badge_style),
+            Segment(" " + marks, dim),
+        ]
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self._count)
+
+    # ---- movement -----------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.Highlighted(self.selected))
+
+    def _scroll_to_cursor(self) -> None:
+        top = self.scroll_offset.y
+        height = max(1, self.scrollable_content_region.height)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def _move(self, to: int) -> None:
+        if self._count:
+            self.cursor = max(0, min(self._count - 1, to))
+
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(self._count - 1)
+
+    def action_page_down(self) -> None:
+        self._move(self.cursor + max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        self._move(self.cursor - max(1, self.size.height - 1))
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Opened(self.selected))
+
+    def on_click(self, event) -> None:
+        self._move(self.scroll_offset.y + event.y)
+        self.action_open()

@@ -1,0 +1,98 @@
+"""The filter sidebar: folders with live counts, and filters by date, type, group, location, muted."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Checkbox, Label, OptionList, Select, SelectionList
+from textual.widgets.option_list import Option
+
+from msgterm.domain.folders import FolderView
+from msgterm.store.records import Filters, FilterValues
+
+DATE_PRESETS = (("Any time", None), ("Today", 1), ("Last 7 days", 7), ("Last 30 days", 30))
+
+
+class FilterSidebar(VerticalScroll):
+    """Switch folders and narrow the list. Posts Changed when either changes."""
+
+    DEFAULT_CSS = """
+    FilterSidebar { width: 30; background: $panel; padding: 0 1; }
+    FilterSidebar > Label { margin-top: 1; color: $text-muted; }
+    FilterSidebar > OptionList { height: auto; max-height: 8; }
+    FilterSidebar > SelectionList { height: auto; max-height: 6; }
+    """
+
+    class Changed(Message):
+        def __init__(self, view: FolderView, filters: Filters) -> None:
+            super().__init__()
+            self.view = view
+            self.filters = filters
+
+    def __init__(self, values: FilterValues, *, clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.values = values
+        self.clock = clock
+        self.view = FolderView.UNREAD
+
+    def compose(self) -> ComposeResult:
+        yield Label("Folders")
+        yield OptionList(*[Option(view.title, id=view.value) for view in FolderView], id="folders")
+        yield Label("Date")
+        yield Select([(name, days or 0) for name, days in DATE_PRESETS], value=0, allow_blank=False, id="dates")
+        yield Label("Client type")
+        yield SelectionList(*[(v, v) for v in self.values.client_types], id="types")
+        yield Label("Client group")
+        yield SelectionList(*[(v, v) for v in self.values.groups], id="groups")
+        yield Label("Home location")
+        yield SelectionList(*[(v, v) for v in self.values.locations], id="locations")
+        yield Checkbox("Muted only", id="muted")
+
+    def set_counts(self, counts: dict[FolderView, int]) -> None:
+        folders = self.query_one("#folders", OptionList)
+        highlighted = folders.highlighted
+        for index, view in enumerate(FolderView):
+            folders.replace_option_prompt_at_index(index, f"{view.title} ({counts.get(view, 0)})")
+        folders.highlighted = highlighted
+
+    def select_view(self, view: FolderView) -> None:
+        self.view = view
+        self.query_one("#folders", OptionList).highlighted = list(FolderView).index(view)
+
+    @property
+    def filters(self) -> Filters:
+        days = self.query_one("#dates", Select).value
+        since = self.clock() - timedelta(days=days) if days else None
+        if days == 1:
+            now = self.clock()
+            since = datetime(now.year, now.month, now.day)
+        return Filters(
+            since=since,
+            client_types=tuple(self.query_one("#types", SelectionList).selected),
+            groups=tuple(self.query_one("#groups", SelectionList).selected),
+            locations=tuple(self.query_one("#locations", SelectionList).selected),
+            muted_only=self.query_one("#muted", Checkbox).value,
+        )
+
+    def _changed(self) -> None:
+        self.post_message(self.Changed(self.view, self.filters))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.view = FolderView(event.option.id)
+        self._changed()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        event.stop()
+        self._changed()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._changed()
