@@ -45,6 +45,7 @@ class MsgtermApp(App):
         clock: Callable[[], datetime] | None = None,
         first_run_config: str | None = None,
         watch_changes: bool = True,
+        start_poller: bool = True,
     ) -> None:
         super().__init__()
         self.store = store
@@ -55,6 +56,7 @@ class MsgtermApp(App):
         self.clock = clock or (store.clock if store else datetime.utcnow)
         self.first_run_config = first_run_config
         self.watch_changes = watch_changes
+        self.start_poller = start_poller
         self.send_pipeline = SendPipeline(store, provider, region) if store and provider else None
         self.poll_loop = PollLoop(Poller(store, provider, history_days=history_days), poll_interval) if store and provider else None
         self._stop = threading.Event()
@@ -72,7 +74,7 @@ class MsgtermApp(App):
         self.push_screen(MainScreen())
         if self.watch_changes:
             self.set_interval(CHANGE_CHECK_SECONDS, self.check_changes)
-        if self.poll_loop is not None:
+        if self.poll_loop is not None and self.start_poller:
             self.poll_forever()
 
     # ---- background work ---------------------------------------------------------------------

@@ -251,6 +251,9 @@ def test_send_interrupted_is_reconciled_not_resent(twilio, env):
     lost = store.begin_send(staff, conversation.id, "Never went out")
     provider = TwilioProvider(settings_for(twilio))
     Poller(store, provider).poll_once()
+    assert store.message(taken.id).sid is None  # may still be in flight: left alone
+    store.clock = lambda: now() + timedelta(seconds=90)
+    Poller(store, provider).poll_once()
     assert store.message(taken.id).sid == twilio.messages[0]["sid"]
     assert store.message(lost.id).status == "sending"  # too recent to judge
     store.clock = lambda: now() + timedelta(minutes=5)

@@ -20,8 +20,10 @@ from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimit
 
 log = logging.getLogger(__name__)
 
-#: A message left ``unconfirmed`` this long without showing up in the log was not sent.
-UNCONFIRMED_GRACE = timedelta(minutes=2)
+#: A send younger than this may still be in flight (the request timeout is 20 s): leave it alone.
+IN_FLIGHT = timedelta(seconds=60)
+#: A message left ``sending`` this long without showing up in the log was not sent.
+UNCONFIRMED_GRACE = timedelta(minutes=3)
 
 
 def holder_name() -> str:
@@ -104,6 +106,8 @@ class Poller:
     def _reconcile_unsent(self, report: CycleReport, fence) -> None:
         """Messages left ``sending`` by a crash: find them in the log, never resend them."""
         for message in self.store.unsent_messages():
+            if self.store.clock() - message.created_at < IN_FLIGHT:
+                continue
             recent = self.provider.recent_to(message.to_number)
             match = [
                 m for m in recent

@@ -67,6 +67,14 @@ class SimulatedProvider:
                 self._log.append(ProviderMessage(self._sid(), "inbound", self.rng.choice(numbers), self.business_number, body, "received", now, now))
             self._next_walk_in = now + self.walk_in_every * self.rng.uniform(0.6, 1.4)
 
+    def receive(self, from_number: str, body: str) -> ProviderMessage:
+        """A client texts in now (used by tests and to script the demo)."""
+        now = self.clock()
+        with self._lock:
+            message = ProviderMessage(self._sid(), "inbound", from_number, self.business_number, body, "received", now, now)
+            self._log.append(message)
+        return message
+
     def list_messages(self, since: date | None) -> Iterator[list[ProviderMessage]]:
         with self._lock:
             self._advance()

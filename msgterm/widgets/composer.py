@@ -16,7 +16,7 @@ class Composer(Horizontal):
     DEFAULT_CSS = """
     Composer { height: 3; }
     Composer > Input { width: 1fr; }
-    Composer > #counter { width: 24; padding: 1 1; color: $text-muted; }
+    Composer > #counter { width: 18; padding: 1 1; color: $text-muted; }
     Composer > #counter.over { color: $error; text-style: bold; }
     """
 

@@ -152,11 +152,11 @@ class ConversationList(ScrollView, can_focus=True):
     def _segments(self, record: ConversationRecord, width: int, style: Style) -> list[Segment]:
         dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
         badge_style = style + self.get_component_rich_style("conversation-list--badge", partial=True)
-        when = relative(record.last_activity_at, self.clock()).rjust(6)
+        when = " " + relative(record.last_activity_at, self.clock()).rjust(6)
         marks = ("M" if record.muted else " ") + ("A" if record.folder is Folder.ARCHIVED else " ")
         badge = f"({record.unread_count})" if record.folder is Folder.UNREAD else ""
         dot = "● " if record.folder is Folder.UNREAD else "  "
-        name_width = min(24, max(10, width // 3))
+        name_width = min(20, max(10, width // 3))
         name = clean_line(record.title)[:name_width].ljust(name_width)
         arrow = "› " if record.last_direction == "outbound" else ""
         fixed = len(dot) + name_width + 1 + len(when) + 1 + len(badge) + 1 + len(marks)

@@ -20,7 +20,7 @@ class FilterSidebar(VerticalScroll):
     """Switch folders and narrow the list. Posts Changed when either changes."""
 
     DEFAULT_CSS = """
-    FilterSidebar { width: 30; background: $panel; padding: 0 1; }
+    FilterSidebar { width: 26; background: $panel; padding: 0 1; }
     FilterSidebar > Label { margin-top: 1; color: $text-muted; }
     FilterSidebar > OptionList { height: auto; max-height: 8; }
     FilterSidebar > SelectionList { height: auto; max-height: 6; }

@@ -1,0 +1,64 @@
+"""A small store and an app over it, on a fixed clock, for Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from msgterm.app import MsgtermApp
+from msgterm.store import open_store
+from msgterm.sync.simulated import SimulatedProvider
+
+from conftest import BUSINESS, T0, FixedClock, add_client, automated, inbound, staff_send
+
+HOSTILE = [
+    "[@click=app.quit]quit[/]",
+    "[link=https://x]x[/link]",
+    "[bold red]",
+    "esc \x1b]0;pwned\x07 \x1b[2J clear \u202egnp.exe\u202c ctrl \x00\x08 end",
+]
+
+
+def build_store(tmp_path, *, hostile: bool = False):
+    clock = FixedClock(T0)
+    store = open_store(tmp_path / "app.db", clock=clock, business_number=BUSINESS)
+    desk = store.add_staff("desk", "Dee Desk", "Front Desk")[0]
+    store.add_staff("viewer", "Vic Viewer", "Viewer")
+    people = [
+        dict(first_name="Ada", last_name="Lovelace", client_type="Member", groups=("VIP",), home_location="Downtown"),
+        dict(first_name="Grace", last_name="Hopper", client_type="Prospect", groups=(), home_location="Riverside"),
+        dict(first_name="Alan", last_name="Turing", client_type="Member", groups=("Yoga regulars",), home_location="Downtown"),
+        dict(first_name="Edsger", last_name="Dijkstra", client_type="Former member", groups=(), home_location="Uptown"),
+        dict(first_name="Barbara", last_name="Liskov", client_type="Member", groups=("VIP",), home_location="Uptown"),
+    ]
+    ids = [add_client(store, n + 1, **p) for n, p in enumerate(people)]
+    phones = [store.client(i).mobile_phone for i in ids]
+    clock.now = T0 - timedelta(hours=5)
+    inbound(store, phones[0], "Is there space in the 6pm Vinyasa?")
+    clock.advance(minutes=3)
+    (replied,) = inbound(store, phones[1], "Can I move my massage to Friday?").changed_conversations
+    clock.advance(minutes=10)
+    staff_send(store, desk, replied, "Sure, Friday at 5:30 works")
+    clock.advance(minutes=30)
+    automated(store, phones[2], "Reminder: Hot Yoga tomorrow at 7am")
+    clock.advance(minutes=1)
+    inbound(store, phones[2], "C")
+    clock.advance(hours=1)
+    (archived,) = inbound(store, phones[3], "Thanks for everything!").changed_conversations
+    store.archive(desk, archived)
+    clock.advance(minutes=20)
+    inbound(store, phones[4], "Running 10 min late")
+    clock.advance(minutes=1)
+    inbound(store, phones[4], "Please hold my spot")
+    if hostile:
+        for body in HOSTILE:
+            clock.advance(minutes=1)
+            inbound(store, phones[0], body)
+    clock.now = T0
+    return store, clock
+
+
+def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:
+    provider = SimulatedProvider(BUSINESS, store.textable_numbers, clock=clock, walk_in_every=timedelta(days=365), reply_after=timedelta(days=365))
+    return MsgtermApp(
+        store, store.staff_member(staff), provider=provider, clock=clock, start_poller=False, watch_changes=False, bell=False, **kwargs
+    )

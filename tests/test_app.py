@@ -1,0 +1,271 @@
+"""Pilot tests for each triage flow, on a store made by the tests."""
+
+from __future__ import annotations
+
+import pytest
+from datetime import timedelta
+
+from msgterm.domain.folders import Folder
+from msgterm.widgets.composer import Composer
+from msgterm.widgets.conversation_list import ConversationList
+
+from app_fixtures import HOSTILE, build_store, make_app
+from conftest import staff_send
+
+SIZE = (120, 36)
+
+
+def listing(app) -> ConversationList:
+    return app.screen.query_one(ConversationList)
+
+
+def thread_text(app) -> str:
+    return str(app.screen.query_one("#thread-text").render())
+
+
+def by_name(store, name):
+    return next(c for c in store.conversations(limit=100) if c.title == name)
+
+
+async def open_named(pilot, app, name):
+    await pilot.press("4")
+    listing(app).select_id(by_name(app.store, name).id)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_reply_goes_out_and_moves_to_replied(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_named(pilot, app, "Ada Lovelace")
+        await pilot.press("r")
+        assert app.screen.focused.id == "reply"
+        await pilot.press(*"See you at 6")
+        assert "12 / 1 (GSM-7)" in str(app.screen.query_one("#counter").render())
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        conversation = by_name(store, "Ada Lovelace")
+        assert conversation.folder is Folder.REPLIED
+        last = store.messages(conversation.id)[-1]
+        assert (last.body, last.staff_username, last.status) == ("See you at 6", "desk", "queued")
+        assert "See you at 6" in thread_text(app)
+
+
+@pytest.mark.parametrize("query", ["Grace Hop", "555 0202", "client2@example", "UID002", "C002"])
+async def test_new_conversation_from_the_to_field(tmp_path, query):
+    store, clock = build_store(tmp_path)
+    before = store.conversation_count()
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*query)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        conversation = by_name(store, "Grace Hopper")
+        assert app.screen.open_id == conversation.id
+        assert store.conversation_count() == before  # she already had one: it is reused
+        assert app.screen.focused.id == "reply"
+
+
+async def test_new_conversation_creates_one_for_a_client_without(tmp_path):
+    store, clock = build_store(tmp_path)
+    from conftest import add_client
+
+    fresh = add_client(store, 9, first_name="Katherine", last_name="Johnson", mobile_phone="+14155550199")
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await pilot.press(*"Katherine")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert store.conversation_for_client(fresh).id == app.screen.open_id
+
+
+async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_named(pilot, app, "Grace Hopper")
+        await pilot.press("m")
+        assert by_name(store, "Grace Hopper").muted
+        app.clear_notifications()
+        clock.advance(minutes=1)
+        app.provider.receive(store.client_by_ref("C002").mobile_phone, "muted hello")
+        app.poll_now()
+        await pilot.pause()
+        assert list(app._notifications) == []
+        assert by_name(store, "Grace Hopper").folder is Folder.UNREAD
+        await pilot.press("m")  # unmute
+        app.clear_notifications()
+        clock.advance(minutes=1)
+        app.provider.receive(store.client_by_ref("C002").mobile_phone, "loud hello")
+        app.poll_now()
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["Grace Hopper: loud hello"]
+
+
+async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    desk = store.staff_member("desk")
+    grace = by_name(store, "Grace Hopper")
+    for body in ("one more thing", "and another"):
+        clock.advance(minutes=1)
+        from conftest import inbound
+
+        inbound(store, store.client_by_ref("C002").mobile_phone, body)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_named(pilot, app, "Grace Hopper")
+        assert by_name(store, "Grace Hopper").folder is Folder.READ
+        await pilot.press("u")
+        await pilot.pause()
+        conversation = store.conversation(grace.id)
+        assert (conversation.folder, conversation.unread_count) == (Folder.UNREAD, 2)
+        await pilot.press("1")
+        assert listing(app).selected is not None
+        assert any(r.id == grace.id and r.unread_count == 2 for r in (listing(app).row(i) for i in range(listing(app).count)))
+    del desk
+
+
+async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_named(pilot, app, "Alan Turing")
+        await pilot.press("a")
+        assert by_name(store, "Alan Turing").folder is Folder.ARCHIVED
+        clock.advance(minutes=1)
+        app.provider.receive(store.client_by_ref("C003").mobile_phone, "actually one more question")
+        app.poll_now()
+        await pilot.pause()
+        assert by_name(store, "Alan Turing").folder is Folder.UNREAD
+        await open_named(pilot, app, "Alan Turing")
+        await pilot.press("a")
+        assert by_name(store, "Alan Turing").folder is Folder.ARCHIVED
+        await open_named(pilot, app, "Alan Turing")
+        await pilot.press("r", *"Yes of course", "enter")
+        await app.workers.wait_for_complete()
+        assert by_name(store, "Alan Turing").folder is Folder.REPLIED
+
+
+async def test_options_menu_archives(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_named(pilot, app, "Barbara Liskov")
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert by_name(store, "Barbara Liskov").folder is Folder.ARCHIVED
+
+
+async def test_bracket_walks_unread_in_order(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    expected = [c.title for c in store.conversations() if c.folder is Folder.UNREAD]
+    assert len(expected) >= 3
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        listing(app).cursor = 0
+        seen = []
+        if listing(app).selected.folder is Folder.UNREAD:
+            await pilot.press("enter")
+            seen.append(listing(app).selected.title)
+        for _ in range(len(expected) + 1):
+            await pilot.press("]")
+            await pilot.pause()
+            title = listing(app).selected.title
+            if not seen or seen[-1] != title:
+                seen.append(title)
+        assert seen == expected
+        # Each one opened was marked read.
+        assert all(by_name(store, t).folder is Folder.READ for t in expected)
+
+
+async def test_viewer_cannot_send_or_archive(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock, staff="viewer")
+    before = [(c.id, c.folder, c.unread_count) for c in store.conversations()]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_named(pilot, app, "Ada Lovelace")
+        assert app.screen.query_one("#reply").disabled
+        assert "Read only" in app.screen.query_one("#reply").placeholder
+        await pilot.press("a")
+        await pilot.press("r")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("cannot archive" in m for m in messages)
+        assert any("cannot send" in m for m in messages)
+    assert [(c.id, c.folder, c.unread_count) for c in store.conversations()] == before
+
+
+async def test_hostile_bodies_render_literally_and_the_app_keeps_running(tmp_path):
+    store, clock = build_store(tmp_path, hostile=True)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_named(pilot, app, "Ada Lovelace")
+        text = thread_text(app)
+        for body in HOSTILE[:3]:
+            assert body in text
+        assert "\x1b" not in text and "\u202e" not in text
+        assert "␛]0;pwned␇" in text
+        await pilot.click("#thread-text")
+        await pilot.press("j", "k")
+        assert app.is_running
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_contact_history_shows_messages_events_and_details(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_named(pilot, app, "Grace Hopper")
+        await pilot.press("c")
+        await pilot.pause()
+        text = str(app.screen.query_one("#history-text").render())
+        assert "Contact history — Grace Hopper" in text
+        assert "C002" in text and "Prospect" in text
+        assert "Can I move my massage to Friday?" in text
+        assert "desk sent a reply" in text
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ == "MainScreen"
+
+
+async def test_live_change_from_another_writer_appears_and_keeps_selection(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    app.watch_changes = True
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        chosen = by_name(store, "Alan Turing").id
+        listing(app).select_id(chosen)
+        clock.advance(minutes=1)
+        from conftest import inbound
+
+        inbound(store, store.client_by_ref("C004").mobile_phone, "new from elsewhere")
+        await pilot.pause(1.5)
+        assert listing(app).selected.id == chosen
+        assert listing(app).row(0).title == "Edsger Dijkstra"
+
+
+async def test_help_lists_every_key(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = str(app.screen.query_one("Static").render())
+        for key in ("j / k", "g / G", "enter", "escape", "tab", "] / [", "ctrl+p", "?", "q"):
+            assert key in text
+        for word in ("Unread", "Replied", "Archived", "All", "new conversation", "mute", "mark as unread", "archive", "options", "contact history"):
+            assert word in text
