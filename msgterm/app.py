@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -10,12 +11,15 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from msgterm.domain.permissions import StaffMember
 from msgterm.messages import StoreChanged, SyncStepped
 from msgterm.store import Store
 from msgterm.sync.poller import Poller, PollLoop
 from msgterm.sync.send import SendPipeline
+
+log = logging.getLogger(__name__)
 
 #: How often each terminal looks at the store's change log (cheap: one indexed max()).
 CHANGE_CHECK_SECONDS = 1.0
@@ -114,6 +118,16 @@ class MsgtermApp(App):
     def _post_changes(self, changed: frozenset[int]) -> None:
         self._change_seq = max(self._change_seq, 0)
         self.screen.post_message(StoreChanged(changed))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed says so on screen and in the log, never silently."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            log.error("background task %s failed", event.worker.name, exc_info=error)
+            self.notify(
+                f"{event.worker.name} failed: {type(error).__name__}: {error}. Nothing stored was lost; details are in the log.",
+                severity="error", markup=False, timeout=10,
+            )
 
     def on_unmount(self) -> None:
         self._stop.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
@@ -49,11 +50,10 @@ class SimulatedProvider:
         self._pending: list[ProviderMessage] = []
         self._next_walk_in = clock() + walk_in_every
         self._lock = threading.Lock()
-        self._n = 0
 
     def _sid(self) -> str:
-        self._n += 1
-        return f"SM{self.rng.getrandbits(96):024x}{self._n:08x}"
+        # SIDs must be unique across runs on the same demo store, so not from the seeded rng.
+        return "SM" + uuid.uuid4().hex
 
     def _advance(self) -> None:
         now = self.clock()
