@@ -116,7 +116,6 @@ class MsgtermApp(App):
             self.call_from_thread(self._post_changes, changed)
 
     def _post_changes(self, changed: frozenset[int]) -> None:
-        self._change_seq = max(self._change_seq, 0)
         self.screen.post_message(StoreChanged(changed))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

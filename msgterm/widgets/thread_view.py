@@ -60,10 +60,7 @@ def _status(message: MessageRecord) -> str:
         why = clean_line(describe_error(message.error_code, message.error_message))
         retry = " — press R to retry" if message.status == "failed" and message.sid is None else ""
         return f"{message.status}: {why}{retry}"
-    words = STATUS_WORDS.get(message.status, clean_line(message.status))
-    if message.status == "unconfirmed" and message.error_message:
-        return words
-    return words
+    return STATUS_WORDS.get(message.status, clean_line(message.status))
 
 
 class ThreadView(VerticalScroll, can_focus=True):
