@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from datetime import timedelta
 
 from msgterm.domain.folders import Folder
 from msgterm.widgets.composer import Composer
 from msgterm.widgets.conversation_list import ConversationList
 
 from app_fixtures import HOSTILE, build_store, make_app
-from conftest import staff_send
+from conftest import add_client, inbound
 
 SIZE = (120, 36)
 
@@ -74,8 +73,6 @@ async def test_new_conversation_from_the_to_field(tmp_path, query):
 
 async def test_new_conversation_creates_one_for_a_client_without(tmp_path):
     store, clock = build_store(tmp_path)
-    from conftest import add_client
-
     fresh = add_client(store, 9, first_name="Katherine", last_name="Johnson", mobile_phone="+14155550199")
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -114,12 +111,9 @@ async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
 async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
-    desk = store.staff_member("desk")
     grace = by_name(store, "Grace Hopper")
     for body in ("one more thing", "and another"):
         clock.advance(minutes=1)
-        from conftest import inbound
-
         inbound(store, store.client_by_ref("C002").mobile_phone, body)
     async with app.run_test(size=SIZE) as pilot:
         await open_named(pilot, app, "Grace Hopper")
@@ -131,7 +125,6 @@ async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
         await pilot.press("1")
         assert listing(app).selected is not None
         assert any(r.id == grace.id and r.unread_count == 2 for r in (listing(app).row(i) for i in range(listing(app).count)))
-    del desk
 
 
 async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path):
@@ -250,8 +243,6 @@ async def test_live_change_from_another_writer_appears_and_keeps_selection(tmp_p
         chosen = by_name(store, "Alan Turing").id
         listing(app).select_id(chosen)
         clock.advance(minutes=1)
-        from conftest import inbound
-
         inbound(store, store.client_by_ref("C004").mobile_phone, "new from elsewhere")
         await pilot.pause(1.5)
         assert listing(app).selected.id == chosen
