@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from msgterm.domain.search_query import parse
 from msgterm.store import migrate, open_store
 from msgterm.store.engine import make_engine
 
@@ -18,8 +19,9 @@ def test_migrations_build_exactly_the_models(tmp_path):
     engine = make_engine(tmp_path / "m.db")
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
-    assert migrate.current_revision(engine) == migrate.head_revision()
+        context = MigrationContext.configure(conn, opts={"include_object": migrate.include_object})
+        assert compare_metadata(context, SQLModel.metadata) == []
+    assert migrate.current_revision(engine) == migrate.head_revision() == migrate.HEAD
 
 
 def test_a_store_made_by_the_first_migration_is_upgraded_on_open_and_keeps_its_rows(tmp_path):
@@ -40,6 +42,10 @@ def test_a_store_made_by_the_first_migration_is_upgraded_on_open_and_keeps_its_r
     (conversation,) = store.conversations()
     assert (conversation.folder.value, conversation.unread_count) == ("unread", 1)
     assert [m.body for m in store.messages(conversation.id)] == ["hi"]
+    # Migration 0003 indexed what was already stored.
+    assert [hit.hit_message_id for hit in store.search_messages(parse("hi"))] == [1]
+    assert [hit.id for hit in store.search_parties(parse("ada old"))] == [conversation.id]
+    assert [hit.id for hit in store.search_parties(parse("0201"))] == [conversation.id]
 
 
 def _tables(path):

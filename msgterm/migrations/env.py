@@ -3,6 +3,7 @@
 from alembic import context
 
 from msgterm.store import models  # noqa: F401  (registers the tables on the metadata)
+from msgterm.store.migrate import include_object
 from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
@@ -10,6 +11,7 @@ connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=target_metadata,
+    include_object=include_object,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

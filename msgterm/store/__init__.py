@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from msgterm.store.base import Clock, utcnow
 from msgterm.store.ingest import IngestStore, LeaseLost, SyncStatus
+from msgterm.store.search import SearchStore
 
 
-class Store(IngestStore):
-    """The whole store API: directory, conversations, sync and sending."""
+class Store(IngestStore, SearchStore):
+    """The whole store API: directory, conversations, search, sync and sending."""
 
 
 def open_store(url_or_path, *, clock: Clock = utcnow, business_number: str = "", migrate: bool = True) -> Store:
@@ -16,7 +17,7 @@ def open_store(url_or_path, *, clock: Clock = utcnow, business_number: str = "",
     from msgterm.store.engine import make_engine
 
     engine = make_engine(url_or_path)
-    if migrate:
+    if migrate and not migrations.is_current(engine):
         migrations.upgrade(engine)
     store = Store(engine, clock=clock, business_number=business_number)
     store.ensure_roles()

@@ -74,6 +74,11 @@ def conversation_record(row) -> ConversationRecord:
     )
 
 
+def _named(table, names: tuple[str, ...]):
+    """The ids of the rows of a small name table (types, groups, locations) with these names."""
+    return select(table.c.id).where(func.lower(table.c.name).in_([name.lower() for name in names]))
+
+
 def preview_of(body: str) -> str:
     return clean_line(body)[:PREVIEW_CHARS]
 
@@ -83,31 +88,30 @@ class ConversationStore(DirectoryStore):
 
     # ---- reading ---------------------------------------------------------------------
 
-    def _filtered(self, query, view: FolderView, filters: Filters):
+    def _filtered(self, query, view: FolderView, filters: Filters, *, time_column=None):
+        """Narrow ``query`` (which joins conversation and client) to a folder and filters.
+
+        Names compare without case, so that the search box's ``type:member`` finds "Member".
+        """
+        time_column = conv_t.c.last_activity_at if time_column is None else time_column
         if view.folder is not None:
             query = query.where(conv_t.c.folder == view.folder.value)
         if filters.since is not None:
-            query = query.where(conv_t.c.last_activity_at >= filters.since)
+            query = query.where(time_column >= filters.since)
         if filters.until is not None:
-            query = query.where(conv_t.c.last_activity_at < filters.until)
+            query = query.where(time_column < filters.until)
         if filters.muted_only:
             query = query.where(conv_t.c.muted.is_(True))
         if filters.client_types:
-            query = query.where(
-                client_t.c.client_type_id.in_(select(type_t.c.id).where(type_t.c.name.in_(filters.client_types)))
-            )
+            query = query.where(client_t.c.client_type_id.in_(_named(type_t, filters.client_types)))
         if filters.locations:
-            query = query.where(
-                client_t.c.home_location_id.in_(
-                    select(location_t.c.id).where(location_t.c.name.in_(filters.locations))
-                )
-            )
+            query = query.where(client_t.c.home_location_id.in_(_named(location_t, filters.locations)))
         if filters.groups:
             query = query.where(
                 exists(
-                    select(member_t.c.client_id)
-                    .join(group_t, group_t.c.id == member_t.c.group_id)
-                    .where(member_t.c.client_id == conv_t.c.client_id, group_t.c.name.in_(filters.groups))
+                    select(member_t.c.client_id).where(
+                        member_t.c.client_id == conv_t.c.client_id, member_t.c.group_id.in_(_named(group_t, filters.groups))
+                    )
                 )
             )
         return query

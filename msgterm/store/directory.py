@@ -49,6 +49,15 @@ CLIENT_FROM = client_t.outerjoin(type_t, type_t.c.id == client_t.c.client_type_i
 )
 
 
+def client_search_text(values: dict) -> str:
+    """What search matches a client on (kept equal to the SQL of migration 0003)."""
+    parts = (
+        values.get("first_name") or "", values.get("last_name") or "", values.get("email") or "",
+        values.get("uid") or "", values.get("client_id") or "", (values.get("mobile_phone") or "").replace("+", ""),
+    )
+    return " ".join(parts).lower()
+
+
 class DirectoryStore(StoreBase):
     """The client directory and the staff list."""
 
@@ -174,6 +183,7 @@ class DirectoryStore(StoreBase):
                     "client_type_id": self._named_id(conn, type_t, item.client_type),
                     "home_location_id": self._named_id(conn, location_t, item.home_location),
                 }
+                values["search_text"] = client_search_text(values)
                 existing = conn.scalar(select(client_t.c.id).where(client_t.c.client_id == item.client_id))
                 if existing is None:
                     pk = conn.execute(insert(client_t).values(opted_out=False, **values)).inserted_primary_key[0]

@@ -59,6 +59,8 @@ class Client(SQLModel, table=True):
     client_type_id: int | None = Field(default=None, foreign_key="client_type.id", index=True)
     home_location_id: int | None = Field(default=None, foreign_key="location.id", index=True)
     opted_out: bool = False
+    #: Lower-cased name, email, UID, client ID and number digits: what search matches on.
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class Permission(SQLModel, table=True):

@@ -41,6 +41,8 @@ class ConversationRecord:
     last_preview: str
     last_direction: str
     opted_out: bool = False
+    #: Set on a search hit: the matching message, whose body and time are the preview.
+    hit_message_id: int | None = None
 
     @property
     def title(self) -> str:

@@ -1,0 +1,198 @@
+"""Search and filters (PRODUCT.md §4): the query language, full-text hits, every filter, exactly."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from msgterm.domain.folders import FolderView
+from msgterm.domain.search_query import parse
+from msgterm.store.records import Filters
+from msgterm.store.search import SearchResults
+
+from conftest import add_client, inbound, staff_send
+
+
+# ---- the query language ------------------------------------------------------------------
+
+
+def test_query_splits_filters_from_words():
+    query = parse('yoga  is:unread type:member type:Prospect group:"yoga regulars" location:downtown after:2026-10-01 before:2026-11-01 "front desk"')
+    assert query.words == ("yoga", "front", "desk")
+    assert query.view is FolderView.UNREAD
+    assert query.client_types == ("member", "Prospect")
+    assert query.groups == ("yoga regulars",)
+    assert query.locations == ("downtown",)
+    assert (query.after, query.before) == (date(2026, 10, 1), date(2026, 11, 1))
+    assert query.problems == ()
+
+
+def test_query_reports_what_it_cannot_understand_and_keeps_the_rest():
+    query = parse("is:sleeping after:yesterday type: pool")
+    assert query.words == ("pool",)
+    assert query.view is None and query.after is None
+    assert query.problems == (
+        "is:sleeping is not known; use is:unread, is:replied, is:archived or is:muted",
+        "after:yesterday is not a date; write it as after:2026-10-01",
+        "type: needs a value, as in type:member",
+    )
+
+
+def test_unknown_keys_and_punctuation_are_words():
+    query = parse("re:booking (212) 555-0142 is:muted")
+    assert query.words == ("re:booking", "(212)", "555-0142")
+    assert query.muted_only
+    assert query.tokens == ("re", "booking", "212", "555", "0142")
+    assert query.fragments == ("re:booking", "212", "5550142")
+
+
+# ---- a small front desk --------------------------------------------------------------------
+
+
+@pytest.fixture
+def desk(store, clock, manager):
+    """Ada (Member, VIP + Yoga regulars, Downtown), Bob (Prospect, Uptown), an unknown sender."""
+    ada = add_client(store, 1, first_name="Ada", last_name="Lovelace", mobile_phone="+12125550142", email="ada@example.com",
+                     uid="CARD-77", client_id="AL-1", client_type="Member", groups=("VIP", "Yoga regulars"), home_location="Downtown")
+    bob = add_client(store, 2, first_name="Bob", last_name="Brown", mobile_phone="+12125550233", email="bob@example.org",
+                     uid="CARD-88", client_id="BB-2", client_type="Prospect", groups=(), home_location="Uptown")
+    inbound(store, "+12125550142", "Can I book the yoga class tomorrow?", at=clock.advance(days=-30))
+    inbound(store, "+12125550233", "Is the pool open on Sunday?", at=clock.advance(days=10))
+    ada_conv = store.conversation_for_client(ada).id
+    clock.advance(days=5)
+    reply = staff_send(store, manager, ada_conv, "Yes, Yoga at 9 with Café crew")
+    inbound(store, "+12125550399", "Who is this? I got a text from 0142", at=clock.advance(days=5))
+    inbound(store, "+12125550233", "Never mind, found the pool times", at=clock.advance(days=5))
+    return dict(ada=ada_conv, bob=store.conversation_for_client(bob).id, unknown=_conv_by_phone(store, "+12125550399"), reply=reply.id)
+
+
+def _conv_by_phone(store, phone):
+    return next(c.id for c in store.conversations(limit=100) if c.phone == phone)
+
+
+def _hits(store, typed, view=FolderView.ALL, filters=Filters()):
+    results = SearchResults(store, parse(typed), view, filters)
+    return [(hit.id, hit.hit_message_id and store.message(hit.hit_message_id).body) for hit in results.rows(0, 500)]
+
+
+def test_words_find_messages_newest_first_with_the_matching_message(store, desk):
+    assert _hits(store, "yoga") == [
+        (desk["ada"], "Yes, Yoga at 9 with Café crew"),
+        (desk["ada"], "Can I book the yoga class tomorrow?"),
+    ]
+    assert _hits(store, "pool") == [(desk["bob"], "Never mind, found the pool times"), (desk["bob"], "Is the pool open on Sunday?")]
+    assert _hits(store, "pool sunday") == [(desk["bob"], "Is the pool open on Sunday?")]
+    assert _hits(store, "swimming") == []
+
+
+def test_the_last_word_is_a_prefix_and_accents_do_not_matter(store, desk):
+    assert _hits(store, "yog") == _hits(store, "yoga")
+    assert _hits(store, "cafe") == [(desk["ada"], "Yes, Yoga at 9 with Café crew")]
+    assert _hits(store, "tom") == [(desk["ada"], "Can I book the yoga class tomorrow?")]
+
+
+@pytest.mark.parametrize("typed", ["lovel", "Ada Love", "ada@example", "CARD-77", "card-77", "al-1", "0142", "555-0142", "(212) 555-0142"])
+def test_a_client_is_found_by_any_fragment_of_name_email_uid_client_id_or_number(store, desk, typed):
+    hits = _hits(store, typed)
+    assert hits[0] == (desk["ada"], None)
+    assert [h for h in hits if h[1] is None] == [(desk["ada"], None)]
+
+
+def test_a_number_fragment_finds_the_client_the_unknown_sender_and_the_message_naming_it(store, desk):
+    assert _hits(store, "0142") == [(desk["ada"], None), (desk["unknown"], "Who is this? I got a text from 0142")]
+    assert _hits(store, "0399") == [(desk["unknown"], None)]
+
+
+def test_search_follows_the_folder_and_the_sidebar_filters(store, desk):
+    assert _hits(store, "yoga", FolderView.UNREAD) == []
+    assert _hits(store, "yoga", FolderView.REPLIED) == [(desk["ada"], "Yes, Yoga at 9 with Café crew"), (desk["ada"], "Can I book the yoga class tomorrow?")]
+    assert _hits(store, "pool", FolderView.ALL, Filters(client_types=("Member",))) == []
+    assert _hits(store, "pool type:prospect", FolderView.ALL, Filters(locations=("Uptown",))) == [
+        (desk["bob"], "Never mind, found the pool times"), (desk["bob"], "Is the pool open on Sunday?"),
+    ]
+
+
+def test_the_query_folder_overrides_the_current_folder(store, desk):
+    assert _hits(store, "is:replied yoga", FolderView.UNREAD) == _hits(store, "yoga", FolderView.REPLIED)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("is:unread", ["bob", "unknown"]),  # newest activity first
+        ("is:replied", ["ada"]),
+        ("is:unread group:vip", []),
+        ("group:vip", ["ada"]),
+        ('group:"yoga regulars"', ["ada"]),
+        ("group:vip group:nobody", ["ada"]),
+        ("type:member", ["ada"]),
+        ("type:PROSPECT", ["bob"]),
+        ("type:member type:prospect", ["bob", "ada"]),
+        ("location:uptown", ["bob"]),
+        ("location:downtown type:prospect", []),
+        ("is:muted", ["bob"]),
+        ("after:2026-11-01", ["bob", "unknown", "ada"]),
+        ("before:2026-10-20", []),
+        ("after:2026-10-01 before:2026-11-10", ["ada"]),
+    ],
+)
+def test_filter_expressions_without_words_list_exactly_the_matching_conversations(store, desk, manager, typed, expected):
+    store.set_muted(manager, desk["bob"], True)
+    got = [hit.id for hit in SearchResults(store, parse(typed)).rows(0, 100)]
+    assert got == [desk[name] for name in expected]
+
+
+def test_date_filters_in_search_apply_to_the_matching_messages(store, desk, clock):
+    # The first Ada message is 2026-10-21, the reply 2026-11-05 (T0 = 2026-11-20).
+    assert _hits(store, "yoga before:2026-11-01") == [(desk["ada"], "Can I book the yoga class tomorrow?")]
+    assert _hits(store, "yoga after:2026-11-01") == [(desk["ada"], "Yes, Yoga at 9 with Café crew")]
+
+
+def test_sidebar_filters_narrow_the_list_and_the_folder_counts(store, desk, manager):
+    store.set_muted(manager, desk["bob"], True)
+    assert [c.id for c in store.conversations(FolderView.ALL, Filters(groups=("VIP", "nothing")))] == [desk["ada"]]
+    assert [c.id for c in store.conversations(FolderView.ALL, Filters(client_types=("Prospect", "Member")))] == [desk["bob"], desk["ada"]]
+    assert [c.id for c in store.conversations(FolderView.ALL, Filters(locations=("Downtown",)))] == [desk["ada"]]
+    assert [c.id for c in store.conversations(FolderView.ALL, Filters(muted_only=True))] == [desk["bob"]]
+    since = store.clock() - timedelta(days=3)  # the clock stands at the last message, Nov 15
+    assert [c.id for c in store.conversations(FolderView.ALL, Filters(since=since))] == [desk["bob"]]
+    counts = store.folder_counts(Filters(locations=("Uptown", "Downtown")))
+    assert (counts[FolderView.UNREAD], counts[FolderView.REPLIED], counts[FolderView.ARCHIVED], counts[FolderView.ALL]) == (1, 1, 0, 2)
+
+
+def test_the_index_follows_new_changed_and_deleted_bodies(store, desk, clock):
+    inbound(store, "+12125550233", "Zumba on Friday?", at=clock.advance(minutes=1))
+    assert [h[1] for h in _hits(store, "zumba")] == ["Zumba on Friday?"]
+    with store.write() as conn:
+        conn.execute(text("UPDATE message SET body = 'Pilates on Friday?' WHERE body = 'Zumba on Friday?'"))
+    assert _hits(store, "zumba") == []
+    assert [h[1] for h in _hits(store, "pilates")] == ["Pilates on Friday?"]
+    with store.write() as conn:
+        conn.execute(text("DELETE FROM message WHERE body = 'Pilates on Friday?'"))
+    assert _hits(store, "pilates") == []
+
+
+def test_the_client_index_follows_a_re_import(store, desk):
+    add_client(store, 1, first_name="Ada", last_name="Byron", mobile_phone="+12125550142", email="ada@example.com",
+               uid="CARD-77", client_id="AL-1", client_type="Member", groups=("VIP",), home_location="Downtown")
+    assert _hits(store, "byron")[0] == (desk["ada"], None)
+    assert [h for h in _hits(store, "lovelace") if h[1] is None] == []
+
+
+def test_results_are_paged_by_keyset_without_gaps_or_repeats(store, clock):
+    for n in range(130):
+        inbound(store, f"+1212555{1000 + n % 7:04d}", f"class {n} booked", at=clock.advance(minutes=1))
+    results = SearchResults(store, parse("booked"), page_size=50)
+    assert results.known == 50 and not results.complete
+    bodies = [store.message(hit.hit_message_id).body for hit in results.rows(0, 200)]
+    assert bodies == [f"class {n} booked" for n in reversed(range(130))]
+    assert results.complete
+
+
+def test_hostile_query_text_is_only_ever_searched_for(store, desk):
+    for typed in ['"', 'yoga"', "NEAR(yoga pool)", "yoga OR pool", "*", "-yoga", "a:b:c", "%", "_", "'; DROP TABLE message; --"]:
+        SearchResults(store, parse(typed)).rows(0, 10)
+    assert _hits(store, "yoga OR pool") == []
+    assert store.message_count() == 5
