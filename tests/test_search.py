@@ -196,3 +196,8 @@ def test_hostile_query_text_is_only_ever_searched_for(store, desk):
         SearchResults(store, parse(typed)).rows(0, 10)
     assert _hits(store, "yoga OR pool") == []
     assert store.message_count() == 5
+
+
+def test_messages_sent_from_msgterm_are_searchable_at_once(store, desk, manager):
+    staff_send(store, manager, desk["bob"], "Aquafit moved to Thursday")
+    assert _hits(store, "aquafit") == [(desk["bob"], "Aquafit moved to Thursday")]

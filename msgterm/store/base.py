@@ -50,5 +50,25 @@ class StoreBase:
         if rows:
             conn.execute(insert(ChangeLog.__table__), rows)
 
+    def bulk_insert(self, conn: Connection, table, rows: list[dict]) -> None:
+        """Insert many rows with one driver ``executemany``.
+
+        SQLAlchemy's per-row parameter handling costs more than SQLite's own work for a
+        page of a thousand messages; here each column's bind processor (datetime to text
+        on SQLite, nothing on PostgreSQL) is applied directly instead.
+        """
+        if not rows:
+            return
+        names = list(rows[0])
+        compiled = insert(table).compile(dialect=conn.dialect, column_keys=names)
+        order = list(compiled.positiontup) if compiled.positional else names
+        process = {name: table.c[name].type.bind_processor(conn.dialect) for name in order}
+        convert = [(name, process[name]) for name in order]
+        if compiled.positional:
+            params = [tuple(fn(row[name]) if fn else row[name] for name, fn in convert) for row in rows]
+        else:
+            params = [{name: fn(row[name]) if fn else row[name] for name, fn in convert} for row in rows]
+        conn.exec_driver_sql(str(compiled), params)
+
     def dispose(self) -> None:
         self.engine.dispose()

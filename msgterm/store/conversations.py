@@ -371,6 +371,17 @@ class ConversationStore(DirectoryStore):
             .values(last_activity_at=at, last_preview=preview_of(body), last_direction=direction)
         )
 
+    def last_message_id(self, conn: Connection) -> int:
+        return conn.scalar(select(func.coalesce(func.max(msg_t.c.id), 0)))
+
+    def index_messages(self, conn: Connection, after_id: int) -> None:
+        """Add the messages inserted after ``after_id`` to the search index (SQLite's FTS5).
+
+        Every insert of messages goes through here (PostgreSQL's index keeps itself).
+        """
+        if self.dialect == "sqlite":
+            conn.exec_driver_sql("INSERT INTO message_fts(rowid, body) SELECT id, body FROM message WHERE id > ?", (after_id,))
+
     # ---- changes seen by other terminals ------------------------------------------------
 
     def change_seq(self) -> int:

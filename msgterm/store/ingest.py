@@ -5,20 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from msgterm.domain import folders
+from msgterm.domain.folders import ConversationState, Folder
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.provider_message import ProviderMessage, opt_keyword
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import segment_info
-from msgterm.store.conversations import ConversationStore, conv_t, msg_t, preview_of
+from msgterm.store.conversations import ConversationStore, conv_t, conversation_record, msg_t, preview_of
 from msgterm.store.directory import client_t
 from msgterm.store.models import SyncState
 from msgterm.store.records import IngestResult, MessageRecord
 
 sync_t = SyncState.__table__
 DEFAULT_SYNC = "default"
+ALERTS_PER_BATCH = 20
 
 
 class LeaseLost(Exception):
@@ -106,54 +108,51 @@ class IngestStore(ConversationStore):
     ) -> IngestResult:
         """Store a batch of the provider's log and move the watermark, in one transaction.
 
-        Messages already stored (by SID) only have their status refreshed; new ones go to
-        their conversation oldest first and move its folder by the rules. With ``fence``
-        the batch commits only while (holder, generation) still holds the lease.
+        Messages already stored (by SID) only have their status refreshed; our own sends
+        interrupted before their SID was kept are adopted; new ones are inserted in one
+        statement, oldest first, and each conversation's folder is moved by the rules once
+        for the whole batch. With ``fence`` the batch commits only while (holder,
+        generation) still holds the lease.
         """
-        new = updated = 0
         changed: set[int] = set()
-        alerts: list[tuple[int, str, str]] = []
         with self.write() as conn:
             if fence is not None:
                 self._check_fence(conn, *fence)
             known = self._known_sids(conn, [m.sid for m in batch])
+            updated = 0
+            fresh: dict[str, ProviderMessage] = {}
+            unsent = self._unsent_by_content(conn) if any(m.direction == "outbound" for m in batch) else {}
             for item in sorted(batch, key=lambda m: (m.created_at, m.sid)):
                 if item.sid in known:
                     if self._refresh(conn, known[item.sid], item):
                         updated += 1
-                        changed.add(known[item.sid][1])
-                    continue
-                adopted = self._adopt_unsent(conn, item) if item.direction == "outbound" else None
-                if adopted is not None:
-                    known[item.sid] = adopted
-                    updated += 1
-                    changed.add(adopted[1])
-                    continue
-                conversation_id, alert = self._store_new(conn, item)
-                known[item.sid] = (None, conversation_id)
-                new += 1
-                changed.add(conversation_id)
-                if alert:
-                    alerts.append(alert)
+                        changed.add(known[item.sid].conversation_id)
+                elif item.sid not in fresh:
+                    waiting = unsent.get((item.to_number, item.body)) if item.direction == "outbound" else None
+                    if waiting:
+                        changed.add(self._adopt_unsent(conn, waiting.pop(0), item))
+                        updated += 1
+                    else:
+                        fresh[item.sid] = item
+            new_items = list(fresh.values())
+            alerts = self._store_new(conn, new_items, changed) if new_items else []
             if watermark is not None:
                 self._sync_row(conn)
                 conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(watermark=watermark))
-        return IngestResult(new, updated, frozenset(changed), tuple(alerts))
+        return IngestResult(len(new_items), updated, frozenset(changed), tuple(alerts))
 
-    def _known_sids(self, conn: Connection, sids: list[str]) -> dict[str, tuple]:
-        known: dict[str, tuple] = {}
+    def _known_sids(self, conn: Connection, sids: list[str]) -> dict:
+        known = {}
         for start in range(0, len(sids), 500):
-            chunk = sids[start : start + 500]
             for row in conn.execute(
                 select(msg_t.c.sid, msg_t.c.id, msg_t.c.conversation_id, msg_t.c.status, msg_t.c.error_code, msg_t.c.sent_at)
-                .where(msg_t.c.sid.in_(chunk))
+                .where(msg_t.c.sid.in_(sids[start : start + 500]))
             ):
-                known[row.sid] = (row, row.conversation_id)
+                known[row.sid] = row
         return known
 
-    def _refresh(self, conn: Connection, known: tuple, item: ProviderMessage) -> bool:
-        row = known[0]
-        if row is None or (row.status == item.status and row.error_code == item.error_code and row.sent_at == item.sent_at):
+    def _refresh(self, conn: Connection, row, item: ProviderMessage) -> bool:
+        if row.status == item.status and row.error_code == item.error_code and row.sent_at == item.sent_at:
             return False
         conn.execute(
             update(msg_t)
@@ -169,69 +168,154 @@ class IngestStore(ConversationStore):
         self._touch(conn, [row.conversation_id])
         return True
 
-    def _adopt_unsent(self, conn: Connection, item: ProviderMessage) -> tuple | None:
-        """A message of ours left without a SID (a crash mid-send) found in the log: adopt it."""
-        row = conn.execute(
-            select(msg_t.c.id, msg_t.c.conversation_id, msg_t.c.staff_id)
-            .where(
-                msg_t.c.sid.is_(None),
-                msg_t.c.direction == "outbound",
-                msg_t.c.to_number == item.to_number,
-                msg_t.c.body == item.body,
-                msg_t.c.status.in_(("sending", "unconfirmed")),
-            )
+    def _unsent_by_content(self, conn: Connection) -> dict[tuple[str, str], list]:
+        """Our sends still without a SID, by (to, body): a crash mid-send left them so."""
+        waiting: dict[tuple[str, str], list] = {}
+        for row in conn.execute(
+            select(msg_t.c.id, msg_t.c.conversation_id, msg_t.c.to_number, msg_t.c.body)
+            .where(msg_t.c.sid.is_(None), msg_t.c.direction == "outbound", msg_t.c.status.in_(("sending", "unconfirmed")))
             .order_by(msg_t.c.id)
-            .limit(1)
-        ).first()
-        if row is None:
-            return None
+        ):
+            waiting.setdefault((row.to_number, row.body), []).append(row)
+        return waiting
+
+    def _adopt_unsent(self, conn: Connection, row, item: ProviderMessage) -> int:
+        """A message of ours found in the log: keep the SID on our row instead of a second copy."""
         conn.execute(
             update(msg_t)
             .where(msg_t.c.id == row.id)
             .values(sid=item.sid, status=item.status, error_code=item.error_code, error_message=item.error_message, sent_at=item.sent_at)
         )
         self._apply(conn, row.conversation_id, folders.staff_outbound_message, event=None, staff=None)
-        return (None, row.conversation_id)
+        return row.conversation_id
 
-    def _store_new(self, conn: Connection, item: ProviderMessage) -> tuple[int, tuple | None]:
-        phone = item.client_number
-        conversation_id = self._ensure_conversation(conn, phone, item.created_at)
-        inbound = item.direction == "inbound"
-        conn.execute(
-            insert(msg_t).values(
-                sid=item.sid,
-                conversation_id=conversation_id,
-                direction=item.direction,
-                body=item.body,
-                status=item.status,
-                error_code=item.error_code,
-                error_message=item.error_message,
-                from_number=item.from_number,
-                to_number=item.to_number,
-                created_at=item.created_at,
-                sent_at=item.sent_at,
-                num_segments=item.num_segments,
-                num_media=item.num_media,
-                staff_id=None,
-                automated=not inbound,
+    def _conversation_ids(self, conn: Connection, phones: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ordered = sorted(phones)
+        for start in range(0, len(ordered), 500):
+            found.update(
+                conn.execute(
+                    select(conv_t.c.phone, conv_t.c.id).where(
+                        conv_t.c.business_number == self.business_number, conv_t.c.phone.in_(ordered[start : start + 500])
+                    )
+                ).all()
             )
+        return found
+
+    def _store_new(self, conn: Connection, items: list[ProviderMessage], changed: set[int]) -> list[tuple[int, str, str]]:
+        """Insert new messages (oldest first), apply the folder rules per conversation; returns alerts.
+
+        A conversation gets one alert per batch, for its newest message from the client, and
+        a batch raises at most ALERTS_PER_BATCH (a first sync of months must not ring 900 times).
+        """
+        phones = {item.client_number for item in items}
+        conversations = self._conversation_ids(conn, phones)
+        if len(conversations) < len(phones):
+            self._create_conversations(conn, [item for item in items if item.client_number not in conversations])
+            conversations = self._conversation_ids(conn, phones)
+        indexed_up_to = self.last_message_id(conn)
+        self.bulk_insert(
+            conn,
+            msg_t,
+            [
+                {
+                    "sid": item.sid, "conversation_id": conversations[item.client_number], "direction": item.direction,
+                    "body": item.body, "status": item.status, "error_code": item.error_code,
+                    "error_message": item.error_message, "from_number": item.from_number, "to_number": item.to_number,
+                    "created_at": item.created_at, "sent_at": item.sent_at, "num_segments": item.num_segments,
+                    "num_media": item.num_media, "staff_id": None, "automated": item.direction != "inbound",
+                }
+                for item in items
+            ],
         )
-        self._bump_activity(conn, conversation_id, item.created_at, item.body, item.direction)
-        rule = folders.inbound_message if inbound else folders.automated_outbound_message
-        outcome = self._apply(conn, conversation_id, rule, event=None, staff=None)
-        alert = None
-        if inbound:
-            self._apply_opt_keyword(conn, conversation_id, item.body)
-            if outcome.alert:
-                record = self._conversation_title(conn, conversation_id)
-                alert = (conversation_id, record, clean_line(item.body)[:80])
-        return conversation_id, alert
+        self.index_messages(conn, indexed_up_to)
+        per_conversation: dict[int, list[ProviderMessage]] = {}
+        for item in items:
+            per_conversation.setdefault(conversations[item.client_number], []).append(item)
+        changed.update(per_conversation)
+        states = self._states(conn, list(per_conversation))
+        rows, alerted, keywords = [], [], []
+        for conversation_id, arrived in per_conversation.items():
+            state, last_activity = states[conversation_id]
+            latest = None
+            alert = None
+            for item in arrived:
+                inbound = item.direction == "inbound"
+                outcome = (folders.inbound_message if inbound else folders.automated_outbound_message)(state)
+                state = outcome.state
+                if outcome.alert:
+                    alert = item
+                if inbound and opt_keyword(item.body):
+                    keywords.append((conversation_id, item.body))
+                if item.created_at >= last_activity:
+                    latest, last_activity = item, item.created_at
+            row = {"cid": conversation_id, "folder": state.folder.value, "unread_count": state.unread_count}
+            if latest is not None:
+                row |= {"last_activity_at": latest.created_at, "last_preview": preview_of(latest.body), "last_direction": latest.direction}
+            rows.append(row)
+            if alert is not None:
+                alerted.append((conversation_id, clean_line(alert.body)[:80]))
+        self._write_states(conn, rows)
+        self._touch(conn, per_conversation)
+        for conversation_id, body in keywords:
+            self._apply_opt_keyword(conn, conversation_id, body)
+        alerted = alerted[-ALERTS_PER_BATCH:]
+        titles = self._titles(conn, [cid for cid, _preview in alerted])
+        return [(cid, titles[cid], preview) for cid, preview in alerted]
 
-    def _conversation_title(self, conn: Connection, conversation_id: int) -> str:
-        from msgterm.store.conversations import conversation_record
+    def _create_conversations(self, conn: Connection, items: list[ProviderMessage]) -> None:
+        """One conversation per new number (linked to its client), starting at its first message."""
+        first: dict[str, ProviderMessage] = {}
+        for item in items:
+            first.setdefault(item.client_number, item)
+        owners: dict[str, int] = {}
+        numbers = sorted(first)
+        for start in range(0, len(numbers), 500):
+            for phone, client_pk in conn.execute(
+                select(client_t.c.mobile_phone, client_t.c.id)
+                .where(client_t.c.mobile_phone.in_(numbers[start : start + 500]))
+                .order_by(client_t.c.id.desc())
+            ):
+                owners[phone] = client_pk  # the lowest id wins, as in client_by_phone
+        conn.execute(
+            insert(conv_t),
+            [
+                {
+                    "business_number": self.business_number, "phone": phone, "client_id": owners.get(phone),
+                    "folder": folders.NEW_CONVERSATION.folder.value, "unread_count": 0, "muted": False,
+                    "last_activity_at": item.created_at, "last_preview": "", "last_direction": "", "created_at": item.created_at,
+                }
+                for phone, item in first.items()
+            ],
+        )
 
-        row = conn.execute(self._conversation_query().where(conv_t.c.id == conversation_id)).one()
-        return conversation_record(row).title
+    def _states(self, conn: Connection, conversation_ids: list[int]) -> dict[int, tuple[ConversationState, datetime]]:
+        states = {}
+        for start in range(0, len(conversation_ids), 500):
+            for row in conn.execute(
+                select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted, conv_t.c.last_activity_at)
+                .where(conv_t.c.id.in_(conversation_ids[start : start + 500]))
+            ):
+                states[row.id] = (ConversationState(Folder(row.folder), row.unread_count, bool(row.muted)), row.last_activity_at)
+        return states
+
+    def _write_states(self, conn: Connection, rows: list[dict]) -> None:
+        """One executemany per shape: conversations whose latest message changed, and the rest."""
+        for with_activity in (True, False):
+            shaped = [row for row in rows if ("last_activity_at" in row) is with_activity]
+            if not shaped:
+                continue
+            values = {"folder": bindparam("folder"), "unread_count": bindparam("unread_count")}
+            if with_activity:
+                values |= {name: bindparam(name) for name in ("last_activity_at", "last_preview", "last_direction")}
+            conn.execute(update(conv_t).where(conv_t.c.id == bindparam("cid")).values(**values), shaped)
+
+    def _titles(self, conn: Connection, conversation_ids: list[int]) -> dict[int, str]:
+        titles = {}
+        for start in range(0, len(conversation_ids), 500):
+            for row in conn.execute(self._conversation_query().where(conv_t.c.id.in_(conversation_ids[start : start + 500]))):
+                titles[row.id] = conversation_record(row).title
+        return titles
 
     def _apply_opt_keyword(self, conn: Connection, conversation_id: int, body: str) -> None:
         keyword = opt_keyword(body)
@@ -267,6 +351,7 @@ class IngestStore(ConversationStore):
         now = self.clock()
         with self.write() as conn:
             phone = conn.scalar(select(conv_t.c.phone).where(conv_t.c.id == conversation_id))
+            indexed_up_to = self.last_message_id(conn)
             mid = conn.execute(
                 insert(msg_t).values(
                     sid=None,
@@ -283,6 +368,7 @@ class IngestStore(ConversationStore):
                     automated=False,
                 )
             ).inserted_primary_key[0]
+            self.index_messages(conn, indexed_up_to)
             self._bump_activity(conn, conversation_id, now, body, "outbound")
             self._touch(conn, [conversation_id])
         return self.message(mid)

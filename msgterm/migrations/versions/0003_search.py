@@ -2,7 +2,9 @@
 
 SQLite: FTS5 tables kept in step with ``client`` and ``message`` by triggers (a trigram
 index for clients, so that any fragment of a name, number or ID is found; a word index
-for message bodies). PostgreSQL: a trigram GIN index on the client search text and a
+for message bodies). New messages are indexed by the store right after it inserts a
+batch (``Store.index_messages``), in one statement: a per-row trigger made ingest three
+times slower. PostgreSQL: a trigram GIN index on the client search text and a
 ``tsvector`` GIN index on message bodies.
 
 Revision ID: 0003
@@ -36,9 +38,6 @@ SQLITE_UP = [
          INSERT INTO client_fts(rowid, search_text) VALUES (new.id, new.search_text);
        END""",
     "CREATE VIRTUAL TABLE message_fts USING fts5(body, content='message', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-    """CREATE TRIGGER message_fts_insert AFTER INSERT ON message BEGIN
-         INSERT INTO message_fts(rowid, body) VALUES (new.id, new.body);
-       END""",
     """CREATE TRIGGER message_fts_delete AFTER DELETE ON message BEGIN
          INSERT INTO message_fts(message_fts, rowid, body) VALUES ('delete', old.id, old.body);
        END""",
@@ -51,7 +50,7 @@ SQLITE_UP = [
 ]
 SQLITE_DOWN = [
     "DROP TRIGGER client_fts_insert", "DROP TRIGGER client_fts_delete", "DROP TRIGGER client_fts_update",
-    "DROP TRIGGER message_fts_insert", "DROP TRIGGER message_fts_delete", "DROP TRIGGER message_fts_update",
+    "DROP TRIGGER message_fts_delete", "DROP TRIGGER message_fts_update",
     "DROP TABLE client_fts", "DROP TABLE message_fts",
 ]
 POSTGRESQL_UP = [
