@@ -156,4 +156,5 @@ class MsgtermApp(App):
             yield SystemCommand("Archive", "Move this conversation to Archived", screen.action_archive)
             yield SystemCommand("Contact history", "The client's messages and events", screen.action_history)
             yield SystemCommand("Filters", "Narrow the list by date, type, group, location, muted", screen.action_focus_filters)
+            yield SystemCommand("Search", "Find messages and clients; is:unread, type:, group:, location:, after:, before:", screen.action_search)
         yield SystemCommand("Help", "Every key", self.action_help)

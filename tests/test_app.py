@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from msgterm.domain.folders import Folder
+from msgterm.messages import StoreChanged
 from msgterm.widgets.composer import Composer
 from msgterm.widgets.conversation_list import ConversationList
 
@@ -13,25 +14,20 @@ from conftest import add_client, inbound
 
 SIZE = (120, 36)
 
-
 def listing(app) -> ConversationList:
     return app.screen.query_one(ConversationList)
-
 
 def thread_text(app) -> str:
     return str(app.screen.query_one("#thread-text").render())
 
-
 def by_name(store, name):
     return next(c for c in store.conversations(limit=100) if c.title == name)
-
 
 async def open_named(pilot, app, name):
     await pilot.press("4")
     listing(app).select_id(by_name(app.store, name).id)
     await pilot.press("enter")
     await pilot.pause()
-
 
 async def test_reply_goes_out_and_moves_to_replied(tmp_path):
     store, clock = build_store(tmp_path)
@@ -51,7 +47,6 @@ async def test_reply_goes_out_and_moves_to_replied(tmp_path):
         assert (last.body, last.staff_username, last.status) == ("See you at 6", "desk", "queued")
         assert "See you at 6" in thread_text(app)
 
-
 @pytest.mark.parametrize("query", ["Grace Hop", "555 0202", "client2@example", "UID002", "C002"])
 async def test_new_conversation_from_the_to_field(tmp_path, query):
     store, clock = build_store(tmp_path)
@@ -70,7 +65,6 @@ async def test_new_conversation_from_the_to_field(tmp_path, query):
         assert store.conversation_count() == before  # she already had one: it is reused
         assert app.screen.focused.id == "reply"
 
-
 async def test_new_conversation_creates_one_for_a_client_without(tmp_path):
     store, clock = build_store(tmp_path)
     fresh = add_client(store, 9, first_name="Katherine", last_name="Johnson", mobile_phone="+14155550199")
@@ -83,7 +77,6 @@ async def test_new_conversation_creates_one_for_a_client_without(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert store.conversation_for_client(fresh).id == app.screen.open_id
-
 
 async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
     store, clock = build_store(tmp_path)
@@ -107,7 +100,6 @@ async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
         await pilot.pause()
         assert [n.message for n in app._notifications] == ["Grace Hopper: loud hello"]
 
-
 async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -125,7 +117,6 @@ async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
         await pilot.press("1")
         assert listing(app).selected is not None
         assert any(r.id == grace.id and r.unread_count == 2 for r in (listing(app).row(i) for i in range(listing(app).count)))
-
 
 async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path):
     store, clock = build_store(tmp_path)
@@ -147,7 +138,6 @@ async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path)
         await app.workers.wait_for_complete()
         assert by_name(store, "Alan Turing").folder is Folder.REPLIED
 
-
 async def test_options_menu_archives(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -158,7 +148,6 @@ async def test_options_menu_archives(tmp_path):
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         assert by_name(store, "Barbara Liskov").folder is Folder.ARCHIVED
-
 
 async def test_bracket_walks_unread_in_order(tmp_path):
     store, clock = build_store(tmp_path)
@@ -182,7 +171,6 @@ async def test_bracket_walks_unread_in_order(tmp_path):
         # Each one opened was marked read.
         assert all(by_name(store, t).folder is Folder.READ for t in expected)
 
-
 async def test_viewer_cannot_send_or_archive(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock, staff="viewer")
@@ -198,7 +186,6 @@ async def test_viewer_cannot_send_or_archive(tmp_path):
         assert any("cannot archive" in m for m in messages)
         assert any("cannot send" in m for m in messages)
     assert [(c.id, c.folder, c.unread_count) for c in store.conversations()] == before
-
 
 async def test_hostile_bodies_render_literally_and_the_app_keeps_running(tmp_path):
     store, clock = build_store(tmp_path, hostile=True)
@@ -217,7 +204,6 @@ async def test_hostile_bodies_render_literally_and_the_app_keeps_running(tmp_pat
         await pilot.pause()
         assert app.is_running
 
-
 async def test_contact_history_shows_messages_events_and_details(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -233,7 +219,6 @@ async def test_contact_history_shows_messages_events_and_details(tmp_path):
         await pilot.press("escape")
         assert app.screen.__class__.__name__ == "MainScreen"
 
-
 async def test_live_change_from_another_writer_appears_and_keeps_selection(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -248,7 +233,6 @@ async def test_live_change_from_another_writer_appears_and_keeps_selection(tmp_p
         assert listing(app).selected.id == chosen
         assert listing(app).row(0).title == "Edsger Dijkstra"
 
-
 async def test_help_lists_every_key(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -260,3 +244,94 @@ async def test_help_lists_every_key(tmp_path):
             assert key in text
         for word in ("Unread", "Replied", "Archived", "All", "new conversation", "mute", "mark as unread", "archive", "options", "contact history"):
             assert word in text
+
+async def search_for(pilot, app, typed):
+    await pilot.press("slash")
+    assert app.screen.focused.id == "search"
+    await pilot.press(*typed)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+async def test_search_a_word_and_land_on_the_matching_message_highlighted(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await search_for(pilot, app, "yoga")
+        assert app.screen.shown_search_text == "yoga"
+        hits = [listing(app).row(i) for i in range(listing(app).count)]
+        assert [(h.title, h.last_preview) for h in hits] == [("Alan Turing", "Reminder: Hot Yoga tomorrow at 7am")]
+        assert app.screen.sub_title == "Search · 1 hits"
+        await pilot.press("enter")  # from the box to the results
+        assert app.screen.focused is listing(app)
+        await pilot.press("enter")  # open the hit
+        await pilot.pause()
+        assert app.screen.open_id == by_name(store, "Alan Turing").id
+        assert "◆ search match" in thread_text(app)
+        rendered = app.screen.query_one("#thread").rendered
+
+        assert [rendered.plain[s.start:s.end] for s in rendered.spans if str(s.style) == "bold reverse"] == ["◆ search match", "Yoga"]
+
+async def test_search_a_number_fragment_finds_the_client(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    grace = store.client(by_name(store, "Grace Hopper").client_id).mobile_phone
+    async with app.run_test(size=SIZE) as pilot:
+        await search_for(pilot, app, grace[-4:])
+        assert listing(app).count == 0  # search keeps to the folder: she is in Replied, not Unread
+        await pilot.press("escape", "4")
+        await search_for(pilot, app, grace[-4:])
+        assert [listing(app).row(i).title for i in range(listing(app).count)] == ["Grace Hopper"]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.screen.open_id == by_name(store, "Grace Hopper").id
+
+async def test_search_filter_expression_then_escape_restores_the_folder(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        unread = listing(app).count
+        await search_for(pilot, app, "is:unread group:vip")
+        assert [listing(app).row(i).title for i in range(listing(app).count)] == ["Barbara Liskov", "Ada Lovelace"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.search is None and listing(app).count == unread
+        assert app.screen.focused is listing(app)
+
+async def test_a_query_that_cannot_be_understood_says_why_in_the_box(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await search_for(pilot, app, "after:soon")
+        assert app.screen.query_one("#search").border_subtitle == "after:soon is not a date; write it as after:2026-10-01"
+
+async def test_search_results_page_in_as_the_cursor_reaches_the_end(tmp_path):
+    store, clock = build_store(tmp_path)
+    for n in range(120):
+        inbound(store, "+14155550123", f"locker {n} is jammed", at=clock.advance(seconds=1))
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await search_for(pilot, app, "locker")
+        assert listing(app).count == 50 and app.screen.sub_title == "Search · 50+ hits"
+        await pilot.press("enter", "G")
+        await pilot.press("G", "G")
+        assert listing(app).count == 120 and listing(app).complete
+        assert listing(app).selected.last_preview == "locker 0 is jammed"
+
+async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the_top(tmp_path):
+    store, clock = build_store(tmp_path)
+    for n in range(450):
+        inbound(store, "+14155550123", f"message {n}", at=clock.advance(seconds=1))
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        listing(app).select_id(next(c.id for c in store.conversations(limit=10) if c.phone == "+14155550123"))
+        await pilot.press("enter")
+        await pilot.pause()
+        thread = app.screen.query_one("#thread")
+        assert len(thread.messages) == 200 and thread.messages[-1].body == "message 449"
+        thread.focus()
+        for expected in (400, 450):
+            await pilot.press("g")
+            await pilot.pause()
+            assert len(thread.messages) == expected
+        assert thread.messages[0].body == "message 0" and not thread.more_before

@@ -201,3 +201,10 @@ def test_hostile_query_text_is_only_ever_searched_for(store, desk):
 def test_messages_sent_from_msgterm_are_searchable_at_once(store, desk, manager):
     staff_send(store, manager, desk["bob"], "Aquafit moved to Thursday")
     assert _hits(store, "aquafit") == [(desk["bob"], "Aquafit moved to Thursday")]
+
+
+def test_times_from_the_poller_and_from_sends_are_stored_alike(store, desk):
+    """Keyset windows compare stored times as text on SQLite: every writer must store one format."""
+    with store.read() as conn:
+        stored = conn.exec_driver_sql("SELECT DISTINCT length(created_at) FROM message").scalars().all()
+    assert stored == [26]  # YYYY-MM-DD HH:MM:SS.ffffff

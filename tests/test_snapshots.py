@@ -27,6 +27,11 @@ def test_main_screen(snap_compare, tmp_path):
     assert snap_compare(make_app(store, clock), terminal_size=SIZE, press=["4"])
 
 
+def test_search_hit_opened_at_the_match(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, press=["4", "slash", *"yoga", "wait:300", "enter", "enter"])
+
+
 def test_new_conversation(snap_compare, tmp_path):
     store, clock = build_store(tmp_path)
     assert snap_compare(make_app(store, clock), terminal_size=SIZE, press=["n", *"Ada", "wait:300"])

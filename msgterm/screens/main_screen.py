@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from textual import work
+from dataclasses import replace
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
 
 from msgterm.domain.errors import MsgtermError
 from msgterm.domain.folders import FolderView
 from msgterm.domain.sanitize import clean_line
+from msgterm.domain.search_query import SearchQuery, parse
 from msgterm.messages import StoreChanged, SyncStepped
 from msgterm.store.records import ConversationRecord, Filters
+from msgterm.store.search import SearchResults
 from msgterm.widgets.composer import Composer
 from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.filter_sidebar import FilterSidebar
+from msgterm.widgets.search_bar import SearchBar
 from msgterm.widgets.status_line import StatusLine
-from msgterm.widgets.thread_view import ThreadView
+from msgterm.widgets.thread_view import Hit, ThreadView
+
+#: Messages shown when a conversation opens; older ones load on scrolling to the top.
+THREAD_WINDOW = 200
+#: Search hits read per page (the first page is what the user waits for).
+SEARCH_PAGE = 50
 
 
 class MainScreen(Screen):
@@ -40,6 +51,7 @@ class MainScreen(Screen):
         Binding("c", "history", "History", id="history"),
         Binding("R", "retry", "Retry failed", id="retry", show=False),
         Binding("f", "focus_filters", "Filters", id="filters", show=False),
+        Binding("slash", "search", "Search", id="search"),
         Binding("escape", "back", "Back", id="back", show=False),
     ]
 
@@ -48,6 +60,12 @@ class MainScreen(Screen):
         self.view = FolderView.UNREAD
         self.filters = Filters()
         self.open_id: int | None = None
+        #: The search hit the open conversation was opened at, if any.
+        self.open_hit: int | None = None
+        #: The search being shown, None when the list shows the folder.
+        self.search: SearchQuery | None = None
+        #: The text whose results are on screen (the benchmark waits for it).
+        self.shown_search_text = ""
 
     @property
     def store(self):
@@ -60,7 +78,9 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             yield FilterSidebar(self.store.filter_values(), clock=self.app.clock, id="sidebar")
-            yield ConversationList(clock=self.app.clock, id="conversations")
+            with Vertical(id="list-pane"):
+                yield SearchBar(id="search")
+                yield ConversationList(clock=self.app.clock, id="conversations")
             with Vertical(id="thread-pane"):
                 yield ThreadView(id="thread")
                 yield Composer(id="composer")
@@ -84,22 +104,89 @@ class MainScreen(Screen):
         if keep_id is None and listing.selected is not None:
             keep_id = listing.selected.id
         view, filters, store = self.view, self.filters, self.store
-        listing.load(
-            lambda offset, limit: store.conversations(view, filters, offset=offset, limit=limit),
-            store.conversation_count(view, filters),
-            keep_id,
-        )
+        if self.search is not None:
+            self._show_results(SearchResults(store, self.search, view, filters, page_size=SEARCH_PAGE), keep_id)
+        else:
+            listing.load(
+                lambda offset, limit: store.conversations(view, filters, offset=offset, limit=limit),
+                store.conversation_count(view, filters),
+                keep_id,
+            )
+            self.sub_title = f"{view.title} · {listing.count} conversations"
         self.query_one(FilterSidebar).set_counts(store.folder_counts(filters))
-        self.sub_title = f"{view.title} · {listing.count} conversations"
 
     def show_thread(self, conversation: ConversationRecord | None, *, keep_position: bool = False) -> None:
-        messages = self.store.messages(conversation.id) if conversation else []
-        self.query_one(ThreadView).show(conversation, messages, keep_position=keep_position)
+        thread = self.query_one(ThreadView)
+        if conversation is None:
+            thread.show(None, [])
+        elif conversation.hit_message_id is not None:
+            messages = self.store.messages_around(conversation.id, conversation.hit_message_id)
+            hit = Hit(conversation.hit_message_id, self.search.tokens if self.search else ())
+            thread.show(conversation, messages, hit=hit, keep_position=keep_position, more_before=len(messages) > 1 and messages[0].id != conversation.hit_message_id)
+        else:
+            messages = self.store.messages(conversation.id, limit=THREAD_WINDOW)
+            thread.show(conversation, messages, keep_position=keep_position, more_before=len(messages) == THREAD_WINDOW)
+
+    def on_thread_view_need_earlier(self, event: ThreadView.NeedEarlier) -> None:
+        earlier = self.store.messages(event.conversation_id, before=event.before, limit=THREAD_WINDOW)
+        self.query_one(ThreadView).prepend(earlier, more_before=len(earlier) == THREAD_WINDOW)
+
+    # ---- search ---------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self.query_one(SearchBar).open()
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.run_search(event.value)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def run_search(self, typed: str) -> None:
+        """Search off the UI thread; a newer keystroke makes this result moot."""
+        query = parse(typed)
+        results = SearchResults(self.store, query, self.view, self.filters, page_size=SEARCH_PAGE) if typed.strip() else None
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._search_done, typed, query, results)
+
+    def _search_done(self, typed: str, query: SearchQuery, results: SearchResults | None) -> None:
+        bar = self.query_one(SearchBar)
+        if typed != bar.value:
+            return  # the user typed on; a newer search is coming
+        bar.border_subtitle = "; ".join(query.problems)
+        self.open_id = None
+        self.search = query if results is not None else None
+        self.shown_search_text = typed
+        if results is None:
+            self.reload()
+        else:
+            self._show_results(results, None)
+
+    def _show_results(self, results: SearchResults, keep_id: int | None) -> None:
+        listing = self.query_one(ConversationList)
+        listing.load(results.rows, None, keep_id, page_size=SEARCH_PAGE)
+        self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
+
+    def on_search_bar_to_results(self, _event: SearchBar.ToResults) -> None:
+        self.query_one(ConversationList).focus()
+
+    def on_search_bar_cancelled(self, _event: SearchBar.Cancelled) -> None:
+        self.end_search()
+
+    def end_search(self) -> None:
+        self.search = None
+        self.shown_search_text = ""
+        self.open_id = None
+        self.reload()
+        self.query_one(ConversationList).focus()
 
     def on_store_changed(self, event: StoreChanged) -> None:
-        self.reload()
+        if self.search is None:
+            self.reload()
+        else:  # search results stay as they were when typed; counts and the thread stay live
+            self.query_one(FilterSidebar).set_counts(self.store.folder_counts(self.filters))
         if self.open_id is not None and self.open_id in event.conversation_ids:
-            self.show_thread(self.store.conversation(self.open_id), keep_position=True)
+            conversation = replace(self.store.conversation(self.open_id), hit_message_id=self.open_hit)
+            self.show_thread(conversation, keep_position=True)
 
     def on_sync_stepped(self, event: SyncStepped) -> None:
         outcome = event.outcome
@@ -116,13 +203,16 @@ class MainScreen(Screen):
             self.show_thread(event.conversation)
 
     def on_conversation_list_opened(self, event: ConversationList.Opened) -> None:
-        self.open_conversation(event.conversation.id)
+        self.open_conversation(event.conversation.id, event.conversation.hit_message_id)
 
-    def open_conversation(self, conversation_id: int) -> None:
+    def open_conversation(self, conversation_id: int, hit_message_id: int | None = None) -> None:
         conversation = self.store.open_conversation(self.staff, conversation_id)
-        self.open_id = conversation_id
-        self.show_thread(conversation)
-        self.reload(keep_id=conversation_id)
+        self.open_id, self.open_hit = conversation_id, hit_message_id
+        self.show_thread(replace(conversation, hit_message_id=hit_message_id))
+        if self.search is None:
+            self.reload(keep_id=conversation_id)
+        else:
+            self.query_one(FilterSidebar).set_counts(self.store.folder_counts(self.filters))
 
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         self.view, self.filters = event.view, event.filters
@@ -171,6 +261,9 @@ class MainScreen(Screen):
         self.query_one("#reply").focus()
 
     def action_back(self) -> None:
+        if self.open_id is None and self.search is not None:
+            self.query_one(SearchBar).action_cancel()
+            return
         self.open_id = None
         self.query_one(ConversationList).focus()
 

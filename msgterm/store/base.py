@@ -62,7 +62,8 @@ class StoreBase:
         names = list(rows[0])
         compiled = insert(table).compile(dialect=conn.dialect, column_keys=names)
         order = list(compiled.positiontup) if compiled.positional else names
-        process = {name: table.c[name].type.bind_processor(conn.dialect) for name in order}
+        dialect = conn.dialect
+        process = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order}
         convert = [(name, process[name]) for name in order]
         if compiled.positional:
             params = [tuple(fn(row[name]) if fn else row[name] for name, fn in convert) for row in rows]

@@ -200,6 +200,24 @@ class ConversationStore(DirectoryStore):
             rows = conn.execute(query).all()
         return [MessageRecord(*row) for row in reversed(rows)]
 
+    def messages_around(self, conversation_id: int, message_id: int, *, each_side: int = 100) -> list[MessageRecord]:
+        """A window of a conversation centred on one message (a search hit), oldest first."""
+        middle = self.message(message_id)
+        key = (middle.created_at, middle.id)
+        query = (
+            select(*MESSAGE_COLUMNS)
+            .select_from(msg_t.outerjoin(staff_t, staff_t.c.id == msg_t.c.staff_id))
+            .where(
+                msg_t.c.conversation_id == conversation_id,
+                or_(msg_t.c.created_at > key[0], and_(msg_t.c.created_at == key[0], msg_t.c.id > key[1])),
+            )
+            .order_by(msg_t.c.created_at, msg_t.c.id)
+            .limit(each_side)
+        )
+        with self.read() as conn:
+            later = [MessageRecord(*row) for row in conn.execute(query)]
+        return self.messages(conversation_id, before=key, limit=each_side) + [middle] + later
+
     def message(self, message_id: int) -> MessageRecord:
         with self.read() as conn:
             row = conn.execute(

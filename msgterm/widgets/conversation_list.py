@@ -25,7 +25,7 @@ from msgterm.timefmt import relative
 
 PAGE = 200
 
-#: Reads (offset, limit) rows of the current folder and filters; returns them and the total.
+#: Reads (offset, limit) rows of the current folder and filters (or of a search).
 RowSource = Callable[[int, int], list[ConversationRecord]]
 
 
@@ -73,35 +73,59 @@ class ConversationList(ScrollView, can_focus=True):
         self.clock = clock
         self._source: RowSource | None = None
         self._count = 0
+        self._page_size = PAGE
+        self._open_ended = False
         self._pages: dict[int, list[ConversationRecord]] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
-    def load(self, source: RowSource, count: int, keep_id: int | None = None) -> None:
-        """Show rows from ``source`` (``count`` of them), keeping ``keep_id`` selected if present."""
+    def load(self, source: RowSource, count: int | None, keep_id: int | None = None, *, page_size: int = PAGE) -> None:
+        """Show rows from ``source``, keeping ``keep_id`` selected if present.
+
+        ``count`` is how many rows there are; None when that is not known in advance (search
+        results): the list then grows a page at a time as the cursor nears its end.
+        """
         self._source = source
-        self._count = count
+        self._page_size = page_size
         self._pages.clear()
-        self.virtual_size = Size(self.size.width, count)
+        self._open_ended = count is None
+        self._count = count or 0
+        if self._open_ended:
+            self._grow()
+        self.virtual_size = Size(self.size.width, self._count)
         index = self.index_of(keep_id) if keep_id is not None else None
-        target = index if index is not None else min(self.cursor, max(count - 1, 0))
+        target = index if index is not None else min(self.cursor, max(self._count - 1, 0))
         self.set_reactive(ConversationList.cursor, target)
         self._scroll_to_cursor()
         self.refresh()
         self.post_message(self.Highlighted(self.selected))
 
+    def _grow(self) -> None:
+        """Read one more page of an open-ended source."""
+        page = self._count // self._page_size
+        rows = self._source(page * self._page_size, self._page_size)
+        self._pages[page] = rows
+        self._count += len(rows)
+        self._open_ended = len(rows) == self._page_size
+        self.virtual_size = Size(self.size.width, self._count)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row is known (always, except for a search still being paged)."""
+        return not self._open_ended
+
     def row(self, index: int) -> ConversationRecord | None:
         if self._source is None or not 0 <= index < self._count:
             return None
-        page = index // PAGE
+        page = index // self._page_size
         if page not in self._pages:
-            self._pages[page] = self._source(page * PAGE, PAGE)
+            self._pages[page] = self._source(page * self._page_size, self._page_size)
         rows = self._pages[page]
-        offset = index - page * PAGE
+        offset = index - page * self._page_size
         return rows[offset] if offset < len(rows) else None
 
     def index_of(self, conversation_id: int, search_pages: int = 5) -> int | None:
-        for index in range(min(self._count, search_pages * PAGE)):
+        for index in range(min(self._count, search_pages * self._page_size)):
             record = self.row(index)
             if record is not None and record.id == conversation_id:
                 return index
@@ -190,6 +214,8 @@ class ConversationList(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - height + 1, animate=False)
 
     def _move(self, to: int) -> None:
+        if self._open_ended and to >= self._count - 1:
+            self._grow()
         if self._count:
             self.cursor = max(0, min(self._count - 1, to))
 

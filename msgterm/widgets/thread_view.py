@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from msgterm.domain.phones import format_number
@@ -23,9 +27,20 @@ STATUS_WORDS = {
 }
 
 
-def render_thread(conversation: ConversationRecord, messages: list[MessageRecord]) -> Text:
-    """The thread as literal text: bodies and names are never parsed as markup."""
+@dataclass(frozen=True)
+class Hit:
+    """A search hit to show: the message to scroll to, and the words to highlight in it."""
+
+    message_id: int
+    tokens: tuple[str, ...]
+
+
+def render_thread(
+    conversation: ConversationRecord, messages: list[MessageRecord], hit: Hit | None = None, *, more_before: bool = False
+) -> tuple[Text, int | None]:
+    """The thread as literal text (never parsed as markup), and where the hit starts in it."""
     text = Text()
+    hit_at = None
     title = clean_line(conversation.title)
     text.append(title, style="bold")
     if conversation.client_name:
@@ -35,12 +50,17 @@ def render_thread(conversation: ConversationRecord, messages: list[MessageRecord
     text.append("\n")
     if not messages:
         text.append("\nNo messages yet. Press r to write the first one.\n", style="dim italic")
+    if more_before:
+        text.append("\n↑ earlier messages load when you scroll to the top\n", style="dim italic")
     day = None
     for message in messages:
         when = local(message.created_at)
         if when.date() != day:
             day = when.date()
             text.append(f"\n── {when.strftime('%A %B %-d, %Y')} ──\n", style="dim")
+        is_hit = hit is not None and message.id == hit.message_id
+        if is_hit:
+            hit_at = len(text)
         if message.inbound:
             text.append(f"◀ {when.strftime('%H:%M')}  ", style="bold cyan")
             text.append(clean_line(conversation.client_name or format_number(conversation.phone)), style="cyan")
@@ -49,10 +69,18 @@ def render_thread(conversation: ConversationRecord, messages: list[MessageRecord
             text.append(f"▶ {when.strftime('%H:%M')}  ", style="bold green")
             text.append(clean_line(sender), style="green")
             text.append("  " + _status(message), style="red" if message.status in ("failed", "undelivered") else "dim")
+        if is_hit:
+            text.append("  ")
+            text.append("◆ search match", style="bold reverse")
         text.append("\n")
+        body_start = len(text)
         for line in clean_text(message.body).split("\n"):
             text.append("    " + line + "\n")
-    return text
+        if is_hit and hit.tokens:
+            words = re.compile(r"\b(?:" + "|".join(re.escape(token) for token in hit.tokens) + r")\w*", re.IGNORECASE)
+            for found in words.finditer(text.plain, body_start):
+                text.stylize("bold reverse", found.start(), found.end())
+    return text, hit_at
 
 
 def _status(message: MessageRecord) -> str:
@@ -64,7 +92,7 @@ def _status(message: MessageRecord) -> str:
 
 
 class ThreadView(VerticalScroll, can_focus=True):
-    """Shows one conversation; scrolls with the keys of a pager."""
+    """Shows a window of one conversation; scrolling to its top asks for earlier messages."""
 
     DEFAULT_CSS = """
     ThreadView { background: $surface; padding: 0 1; }
@@ -72,12 +100,73 @@ class ThreadView(VerticalScroll, can_focus=True):
     """
     BINDINGS = [("j", "scroll_down", "Scroll down"), ("k", "scroll_up", "Scroll up"), ("g", "scroll_home", "Top"), ("G", "scroll_end", "Bottom")]
 
+    class NeedEarlier(Message):
+        """The reader reached the top of the window and there are older messages."""
+
+        def __init__(self, conversation_id: int, before: tuple) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.before = before
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.conversation: ConversationRecord | None = None
+        self.messages: list[MessageRecord] = []
+        self.hit: Hit | None = None
+        self.more_before = False
+        #: The thread as last drawn (plain text with styles), for scrolling to a hit.
+        self.rendered = Text()
+
     def compose(self):
         yield Static(Text("Select a conversation and press enter.", style="dim"), id="thread-text")
 
-    def show(self, conversation: ConversationRecord | None, messages: list[MessageRecord], *, keep_position: bool = False) -> None:
+    def show(
+        self,
+        conversation: ConversationRecord | None,
+        messages: list[MessageRecord],
+        *,
+        keep_position: bool = False,
+        hit: Hit | None = None,
+        more_before: bool = False,
+    ) -> None:
+        """Show ``messages`` (oldest first); at the hit if there is one, else at the bottom.
+
+        ``keep_position`` (a live update of the same thread) stays where the reader is,
+        unless they were at the bottom, where new messages appear.
+        """
         at_bottom = self.scroll_y >= self.max_scroll_y - 1
-        body = render_thread(conversation, messages) if conversation else Text("No conversation selected.", style="dim")
-        self.query_one("#thread-text", Static).update(body)
-        if not keep_position or at_bottom:
+        self.conversation, self.messages, self.hit, self.more_before = conversation, messages, hit, more_before
+        hit_at = self._redraw()
+        if hit_at is not None and not keep_position:
+            self.call_after_refresh(self._scroll_to_offset, hit_at)
+        elif not keep_position or at_bottom:
             self.call_after_refresh(self.scroll_end, animate=False)
+
+    def prepend(self, earlier: list[MessageRecord], *, more_before: bool) -> None:
+        """Put older messages above the window, keeping what the reader looks at in place."""
+        before = self.virtual_size.height
+        self.messages = earlier + self.messages
+        self.more_before = more_before
+        self._redraw()
+        self.call_after_refresh(lambda: self.scroll_to(y=self.virtual_size.height - before, animate=False))
+
+    def _redraw(self) -> int | None:
+        if self.conversation is None:
+            self.query_one("#thread-text", Static).update(Text("No conversation selected.", style="dim"))
+            return None
+        body, hit_at = render_thread(self.conversation, self.messages, self.hit, more_before=self.more_before)
+        self.query_one("#thread-text", Static).update(body)
+        self.rendered = body
+        return hit_at
+
+    def _scroll_to_offset(self, offset: int) -> None:
+        """Scroll so that the character at ``offset`` of the thread is a third of the way down."""
+        width = max(1, self.query_one("#thread-text", Static).content_region.width)
+        lines = len(self.rendered[:offset].wrap(self.app.console, width)) if offset else 0
+        self.scroll_to(y=max(0, lines - self.scrollable_content_region.height // 3), animate=False)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 0 < old and self.more_before and self.conversation is not None and self.messages:
+            first = self.messages[0]
+            self.post_message(self.NeedEarlier(self.conversation.id, (first.created_at, first.id)))
