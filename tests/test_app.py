@@ -6,6 +6,7 @@ import pytest
 
 from msgterm.domain.folders import Folder
 from msgterm.messages import StoreChanged
+from msgterm.screens.main_screen import THREAD_WINDOW
 from msgterm.widgets.composer import Composer
 from msgterm.widgets.conversation_list import ConversationList
 
@@ -328,10 +329,12 @@ async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the
         await pilot.press("enter")
         await pilot.pause()
         thread = app.screen.query_one("#thread")
-        assert len(thread.messages) == 200 and thread.messages[-1].body == "message 449"
+        assert len(thread.messages) == THREAD_WINDOW and thread.messages[-1].body == "message 449"
         thread.focus()
-        for expected in (400, 450):
+        sizes = []
+        while thread.more_before:
             await pilot.press("g")
             await pilot.pause()
-            assert len(thread.messages) == expected
-        assert thread.messages[0].body == "message 0" and not thread.more_before
+            sizes.append(len(thread.messages))
+        assert sizes == [min(450, n * THREAD_WINDOW) for n in range(2, 2 + len(sizes))] and sizes[-1] == 450
+        assert [m.body for m in thread.messages] == [f"message {n}" for n in range(450)]

@@ -208,3 +208,11 @@ def test_times_from_the_poller_and_from_sends_are_stored_alike(store, desk):
     with store.read() as conn:
         stored = conn.exec_driver_sql("SELECT DISTINCT length(created_at) FROM message").scalars().all()
     assert stored == [26]  # YYYY-MM-DD HH:MM:SS.ffffff
+
+
+def test_pages_read_from_either_end_agree(store, clock):
+    for n in range(57):
+        inbound(store, f"+1212555{1000 + n:04d}", f"hello {n}", at=clock.advance(minutes=1 if n % 3 else 0))
+    everything = [c.id for c in store.conversations(limit=100)]
+    paged = [c.id for offset in range(0, 57, 10) for c in store.conversations(offset=offset, limit=10, total=57)]
+    assert paged == everything and len(everything) == 57

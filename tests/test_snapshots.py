@@ -24,7 +24,7 @@ def utc(monkeypatch):
 
 def test_main_screen(snap_compare, tmp_path):
     store, clock = build_store(tmp_path)
-    assert snap_compare(make_app(store, clock), terminal_size=SIZE, press=["4"])
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, press=["4", "wait:300"])
 
 
 def test_search_hit_opened_at_the_match(snap_compare, tmp_path):

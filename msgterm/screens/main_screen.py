@@ -17,6 +17,7 @@ from msgterm.domain.folders import FolderView
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.search_query import SearchQuery, parse
 from msgterm.messages import StoreChanged, SyncStepped
+from msgterm.probe import after_paint
 from msgterm.store.records import ConversationRecord, Filters
 from msgterm.store.search import SearchResults
 from msgterm.widgets.composer import Composer
@@ -26,10 +27,13 @@ from msgterm.widgets.search_bar import SearchBar
 from msgterm.widgets.status_line import StatusLine
 from msgterm.widgets.thread_view import Hit, ThreadView
 
-#: Messages shown when a conversation opens; older ones load on scrolling to the top.
-THREAD_WINDOW = 200
+#: Messages shown when a conversation opens (a few screens full; the whole Text is laid out
+#: on every change, so more costs time); older ones load on scrolling to the top.
+THREAD_WINDOW = 60
 #: Search hits read per page (the first page is what the user waits for).
 SEARCH_PAGE = 50
+#: How long the cursor rests on a conversation before the thread pane previews it.
+PREVIEW_DELAY = 0.12
 
 
 class MainScreen(Screen):
@@ -66,6 +70,7 @@ class MainScreen(Screen):
         self.search: SearchQuery | None = None
         #: The text whose results are on screen (the benchmark waits for it).
         self.shown_search_text = ""
+        self._preview_timer = None
 
     @property
     def store(self):
@@ -96,6 +101,7 @@ class MainScreen(Screen):
         self.reload()
         self.query_one(ConversationList).focus()
         self.show_status("starting…")
+        after_paint(self, "first-paint")
 
     # ---- reading the store -----------------------------------------------------------------
 
@@ -107,9 +113,10 @@ class MainScreen(Screen):
         if self.search is not None:
             self._show_results(SearchResults(store, self.search, view, filters, page_size=SEARCH_PAGE), keep_id)
         else:
+            count = store.conversation_count(view, filters)
             listing.load(
-                lambda offset, limit: store.conversations(view, filters, offset=offset, limit=limit),
-                store.conversation_count(view, filters),
+                lambda offset, limit: store.conversations(view, filters, offset=offset, limit=limit, total=count),
+                count,
                 keep_id,
             )
             self.sub_title = f"{view.title} · {listing.count} conversations"
@@ -160,6 +167,7 @@ class MainScreen(Screen):
             self.reload()
         else:
             self._show_results(results, None)
+        after_paint(self, f"search {typed}")
 
     def _show_results(self, results: SearchResults, keep_id: int | None) -> None:
         listing = self.query_one(ConversationList)
@@ -199,8 +207,17 @@ class MainScreen(Screen):
     # ---- list and thread ----------------------------------------------------------------------
 
     def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
+        """Preview the highlighted conversation once the cursor rests: moving stays within a frame."""
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
         if event.conversation is not None and self.open_id is None:
-            self.show_thread(event.conversation)
+            conversation = event.conversation
+            self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self._preview(conversation))
+
+    def _preview(self, conversation: ConversationRecord) -> None:
+        self._preview_timer = None
+        if self.open_id is None:
+            self.show_thread(conversation)
 
     def on_conversation_list_opened(self, event: ConversationList.Opened) -> None:
         self.open_conversation(event.conversation.id, event.conversation.hit_message_id)
@@ -209,6 +226,7 @@ class MainScreen(Screen):
         conversation = self.store.open_conversation(self.staff, conversation_id)
         self.open_id, self.open_hit = conversation_id, hit_message_id
         self.show_thread(replace(conversation, hit_message_id=hit_message_id))
+        after_paint(self, f"opened {conversation_id}")
         if self.search is None:
             self.reload(keep_id=conversation_id)
         else:
@@ -217,6 +235,7 @@ class MainScreen(Screen):
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         self.view, self.filters = event.view, event.filters
         self.reload()
+        after_paint(self, "filtered")
 
     @property
     def current(self) -> ConversationRecord | None:

@@ -79,6 +79,13 @@ def _named(table, names: tuple[str, ...]):
     return select(table.c.id).where(func.lower(table.c.name).in_([name.lower() for name in names]))
 
 
+def _counted(filters: Filters):
+    """What a count reads: the conversation table alone unless a filter needs the client row."""
+    if filters.client_types or filters.locations:
+        return conv_t.join(client_t, client_t.c.id == conv_t.c.client_id)
+    return conv_t
+
+
 def preview_of(body: str) -> str:
     return clean_line(body)[:PREVIEW_CHARS]
 
@@ -108,11 +115,7 @@ class ConversationStore(DirectoryStore):
             query = query.where(client_t.c.home_location_id.in_(_named(location_t, filters.locations)))
         if filters.groups:
             query = query.where(
-                exists(
-                    select(member_t.c.client_id).where(
-                        member_t.c.client_id == conv_t.c.client_id, member_t.c.group_id.in_(_named(group_t, filters.groups))
-                    )
-                )
+                conv_t.c.client_id.in_(select(member_t.c.client_id).where(member_t.c.group_id.in_(_named(group_t, filters.groups))))
             )
         return query
 
@@ -129,21 +132,32 @@ class ConversationStore(DirectoryStore):
         after: tuple[datetime, int] | None = None,
         offset: int = 0,
         limit: int = 100,
+        total: int | None = None,
     ) -> list[ConversationRecord]:
-        """A page of conversations, newest activity first (keyset ``after`` or ``offset``)."""
+        """A page of conversations, newest activity first (keyset ``after`` or ``offset``).
+
+        Given the ``total``, a page in the older half is read from the oldest end, so that
+        jumping to the bottom of 100,000 conversations skips a few rows, not all of them.
+        """
         query = self._filtered(self._conversation_query(), view, filters)
         if after is not None:
             at, cid = after
             query = query.where(
                 or_(conv_t.c.last_activity_at < at, and_(conv_t.c.last_activity_at == at, conv_t.c.id < cid))
             )
-        query = query.order_by(conv_t.c.last_activity_at.desc(), conv_t.c.id.desc()).offset(offset).limit(limit)
+        newest_first = (conv_t.c.last_activity_at.desc(), conv_t.c.id.desc())
+        if after is None and total is not None and offset > total // 2:
+            limit = max(0, min(limit, total - offset))
+            query = query.order_by(conv_t.c.last_activity_at, conv_t.c.id).offset(total - offset - limit).limit(limit)
+            with self.read() as conn:
+                return [conversation_record(row) for row in reversed(conn.execute(query).all())]
+        query = query.order_by(*newest_first).offset(offset).limit(limit)
         with self.read() as conn:
             return [conversation_record(row) for row in conn.execute(query)]
 
     def conversation_count(self, view: FolderView = FolderView.ALL, filters: Filters = Filters()) -> int:
         query = self._filtered(
-            select(func.count()).select_from(conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)),
+            select(func.count()).select_from(_counted(filters)),
             view,
             filters,
         )
@@ -153,9 +167,7 @@ class ConversationStore(DirectoryStore):
     def folder_counts(self, filters: Filters = Filters()) -> dict[FolderView, int]:
         """How many conversations each folder holds under ``filters`` (Unread counts threads)."""
         query = self._filtered(
-            select(conv_t.c.folder, func.count()).select_from(
-                conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)
-            ),
+            select(conv_t.c.folder, func.count()).select_from(_counted(filters)),
             FolderView.ALL,
             filters,
         ).group_by(conv_t.c.folder)
@@ -200,7 +212,7 @@ class ConversationStore(DirectoryStore):
             rows = conn.execute(query).all()
         return [MessageRecord(*row) for row in reversed(rows)]
 
-    def messages_around(self, conversation_id: int, message_id: int, *, each_side: int = 100) -> list[MessageRecord]:
+    def messages_around(self, conversation_id: int, message_id: int, *, each_side: int = 30) -> list[MessageRecord]:
         """A window of a conversation centred on one message (a search hit), oldest first."""
         middle = self.message(message_id)
         key = (middle.created_at, middle.id)

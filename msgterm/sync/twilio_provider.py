@@ -20,24 +20,36 @@ PAGE_SIZE = 1000
 
 class TwilioProvider:
     def __init__(self, settings, *, timeout: float = REQUEST_TIMEOUT) -> None:
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
         self.number = settings.number
         self.messaging_service_sid = settings.messaging_service_sid
-        username, password = (
-            (settings.api_key, settings.api_secret) if settings.api_key and settings.api_secret else (settings.account_sid, settings.auth_token)
-        )
-        # environment={"_": ""}: an empty mapping would make the client read os.environ.
-        self.client = Client(
-            username, password, account_sid=settings.account_sid, environment={"_": ""},
-            http_client=TwilioHttpClient(timeout=timeout),
-        )
-        if settings.api_url and settings.api_url.rstrip("/") != "https://api.twilio.com":
-            # TWILIO_REGION/TWILIO_EDGE would rewrite a custom host into *.twilio.com.
-            self.client.region = None
-            self.client.edge = None
-            self.client.api.base_url = settings.api_url.rstrip("/")
+        self._settings = settings
+        self._timeout = timeout
+        self._client = None
+
+    @property
+    def client(self):
+        """The twilio Client, made on first use: importing twilio.rest costs 0.3 s, which the
+        app's first paint should not wait for (the poller's first call makes it, off the UI)."""
+        if self._client is None:
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
+            settings = self._settings
+            username, password = (
+                (settings.api_key, settings.api_secret) if settings.api_key and settings.api_secret else (settings.account_sid, settings.auth_token)
+            )
+            # environment={"_": ""}: an empty mapping would make the client read os.environ.
+            client = Client(
+                username, password, account_sid=settings.account_sid, environment={"_": ""},
+                http_client=TwilioHttpClient(timeout=self._timeout),
+            )
+            if settings.api_url and settings.api_url.rstrip("/") != "https://api.twilio.com":
+                # TWILIO_REGION/TWILIO_EDGE would rewrite a custom host into *.twilio.com.
+                client.region = None
+                client.edge = None
+                client.api.base_url = settings.api_url.rstrip("/")
+            self._client = client
+        return self._client
 
     # ---- reading --------------------------------------------------------------------------
 

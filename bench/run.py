@@ -1,0 +1,348 @@
+"""Measure msgterm on a big store and print one table of medians, budgets and ratios.
+
+    uv run python bench/make_store.py --db /tmp/big.db
+    uv run python bench/run.py --db /tmp/big.db
+
+Every figure is a median of several runs. Where a same-run baseline makes sense it is
+measured too and the ratio printed (these machines are noisy; ratios travel better):
+start-up against an empty Textual app started the same way, a keypress against the
+same keypress in a trivial Textual app, ingest against a bare executemany.
+The app figures come from the real ``python -m msgterm`` in a pseudo-terminal of 120x36,
+driven by keys and timed by its output; peak memory is that process's high-water mark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import random
+import select
+import shutil
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BUSINESS = "+12125550100"
+QUERIES = (("common word", "class"), ("rare word", "aquafit"), ("number fragment", "0142"))
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+# ---- the real app in a pseudo-terminal ----------------------------------------------------------
+
+
+class Terminal:
+    """A program in a 120x36 pseudo-terminal, driven by keys and timed by what it draws.
+
+    A keypress is timed from writing the key to the last byte of the frames it causes
+    (output then stays quiet for QUIET seconds): key to paint, as the user sees it.
+    """
+
+    QUIET = 0.06
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.probe = Path(tempfile.mktemp(prefix="paint-"))
+        env = {**env, "MSGTERM_PAINT_PROBE": str(self.probe), "TERM": "xterm-256color"}
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+        self.began = time.monotonic()
+        self.process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True)
+        os.close(slave)
+
+    def _read(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            try:
+                return bool(os.read(self.master, 1 << 16))
+            except OSError:
+                return False
+        return False
+
+    def moment(self, name: str, limit: float = 60) -> float:
+        """When the app noted ``name`` as painted (see msgterm/probe.py), waiting for it."""
+        deadline = time.monotonic() + limit
+        while True:
+            if self.probe.exists():
+                for line in self.probe.read_text().split("\n")[:-1]:  # whole lines only
+                    noted, _, at = line.rpartition(" ")
+                    if noted == name:
+                        return float(at)
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.process.args} never noted {name!r}")
+            self._read(0.005)
+
+    def first_paint(self) -> float:
+        """Seconds from the start of the process to its first full paint."""
+        painted = self.moment("first-paint")
+        self.settle()
+        return painted - self.began
+
+    def press_until(self, key: str, moment: str) -> float:
+        """Seconds from the key to the paint the app notes as ``moment``."""
+        self.settle()
+        self.probe.write_text("")
+        sent = time.monotonic()
+        os.write(self.master, key.encode())
+        return self.moment(moment, limit=10) - sent
+
+    def settle(self) -> None:
+        while self._read(self.QUIET * 2):
+            pass
+
+    def press(self, key: str, *, settle: bool = True) -> float:
+        """Seconds from the key to the end of the output it caused."""
+        if settle:
+            self.settle()
+        sent = time.monotonic()
+        os.write(self.master, key.encode())
+        last = sent
+        deadline = sent + 5
+        while time.monotonic() < deadline:
+            if self._read(self.QUIET if last > sent else 5):
+                last = time.monotonic()
+            elif last > sent:
+                break
+        return last - sent
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        os.close(self.master)
+        self.probe.unlink(missing_ok=True)
+
+
+def key_figures(terminal: Terminal, presses: int) -> tuple[float, float]:
+    """Median key-to-paint of ``j``, and CPU per press while ``j`` repeats 25 times a second.
+
+    The CPU figure takes off what the process spends idle over the same time.
+    """
+    times = [terminal.press("j") for _ in range(presses)]
+    terminal.settle()
+    cpu_before, wall_before = terminal.cpu_seconds(), time.monotonic()
+    for _ in range(presses):
+        os.write(terminal.master, b"j")
+        end = time.monotonic() + 0.04
+        while time.monotonic() < end:
+            terminal._read(max(0.0, end - time.monotonic()))
+    terminal.settle()
+    cpu_busy, wall_busy = terminal.cpu_seconds() - cpu_before, time.monotonic() - wall_before
+    cpu_before = terminal.cpu_seconds()
+    time.sleep(wall_busy)
+    idle_rate = (terminal.cpu_seconds() - cpu_before) / wall_busy
+    return median(times), max(0.0, cpu_busy - idle_rate * wall_busy) / presses
+
+
+def measure_app(db: Path, runs: int) -> dict:
+    scratch = Path(tempfile.mkdtemp(prefix="msgterm-bench-"))
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(scratch / "config"), "XDG_DATA_HOME": str(scratch / "data"), "XDG_STATE_HOME": str(scratch / "state"),
+        "MSGTERM_STAFF": "bench", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token",
+        "MSGTERM_TWILIO_NUMBER": BUSINESS, "MSGTERM_TWILIO_API_URL": "http://127.0.0.1:9",  # nothing listens: no network
+    }
+    empty_command = [sys.executable, str(ROOT / "bench" / "empty_app.py")]
+    app_command = [sys.executable, "-m", "msgterm", "--db", str(db)]
+    figures: dict[str, float] = {}
+    starts, empty_starts = [], []
+    for _ in range(runs):
+        for command, samples in ((empty_command, empty_starts), (app_command, starts)):
+            terminal = Terminal(command, env)
+            samples.append(terminal.first_paint())
+            terminal.close()
+    figures["start"], figures["start_empty"] = median(starts), median(empty_starts)
+
+    terminal = Terminal(empty_command, env)
+    terminal.first_paint()
+    figures["key_trivial"], figures["key_trivial_cpu"] = key_figures(terminal, 40)
+    terminal.close()
+
+    terminal = Terminal(app_command, env)
+    terminal.first_paint()
+    terminal.press("4")
+    figures["key"], figures["key_cpu"] = key_figures(terminal, 60)
+    opens = []
+    for _ in range(runs):
+        terminal.press("g")
+        opens.append(terminal.press_until("\r", "opened 1"))  # conversation #1: 2,000 messages, first in All
+        terminal.press("\x1b")
+        terminal.press("j")
+        terminal.press("\r")
+        terminal.press("\x1b")
+    figures["open"] = median(opens)
+
+    terminal.press("/")
+    for label, typed in QUERIES:
+        samples = []
+        for _ in range(runs):
+            for char in typed[:-1]:
+                terminal.press(char, settle=False)
+            time.sleep(0.3)
+            samples.append(terminal.press_until(typed[-1], f"search {typed}"))
+            for _ in typed:
+                terminal.press("\x7f", settle=False)  # backspace
+            time.sleep(0.3)
+        figures[f"keystroke {label}"] = median(samples)
+    terminal.press("\x1b")
+
+    terminal.press("f")  # the folder list; tab, tab: the client type list
+    terminal.press("\t")
+    terminal.press("\t")
+    filters = []
+    for _ in range(runs):
+        filters.append(terminal.press_until(" ", "filtered"))  # toggle the first client type on
+        filters.append(terminal.press_until(" ", "filtered"))  # and off again
+    figures["filter"] = median(filters)
+    figures["peak_rss_mb"] = terminal.peak_rss_mb()
+    terminal.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+    return figures
+
+
+def measure_queries(db: Path, runs: int) -> dict:
+    """The search queries alone, through the store API, as the app's worker runs them."""
+    from msgterm.domain.folders import FolderView
+    from msgterm.domain.search_query import parse
+    from msgterm.store import open_store
+    from msgterm.store.records import Filters
+    from msgterm.store.search import SearchResults
+
+    store = open_store(db, business_number=BUSINESS)
+    figures = {}
+    for label, typed in QUERIES:
+        samples = []
+        for _ in range(runs * 3):
+            began = time.perf_counter()
+            SearchResults(store, parse(typed), FolderView.ALL, Filters(), page_size=50)
+            samples.append(time.perf_counter() - began)
+        figures[f"query {label}"] = median(samples)
+    store.dispose()
+    return figures
+
+
+# ---- ingest -------------------------------------------------------------------------------------
+
+
+def measure_ingest(db: Path, count: int) -> dict:
+    from msgterm.domain.provider_message import ProviderMessage
+    from msgterm.store import open_store
+
+    scratch = Path(tempfile.mkdtemp(prefix="msgterm-ingest-"))
+    copy = scratch / "ingest.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    store = open_store(copy, business_number=BUSINESS)
+    with store.read() as conn:
+        phones = [row[0] for row in conn.exec_driver_sql("SELECT phone FROM conversation ORDER BY id")]
+    rng = random.Random(11)
+    now = datetime.utcnow()
+    batch: list[ProviderMessage] = []
+    pages = []
+    for n in range(count):
+        phone = rng.choice(phones) if rng.random() < 0.9 else f"+1332{rng.randrange(2000000, 9999999)}"
+        inbound = rng.random() < 0.55
+        at = now + timedelta(milliseconds=n)
+        body = rng.choice(("Can I book the 6pm class?", "Running late, sorry!", "Yes, you're booked for Spin on Friday", "Thanks!"))
+        batch.append(ProviderMessage(
+            "SM" + "%032x" % rng.getrandbits(128), "inbound" if inbound else "outbound",
+            phone if inbound else BUSINESS, BUSINESS if inbound else phone, body, "received" if inbound else "delivered", at, at,
+        ))
+        if len(batch) == 1000:  # a page of Twilio's message log
+            pages.append(batch)
+            batch = []
+    if batch:
+        pages.append(batch)
+    began = time.perf_counter()
+    for page in pages:
+        store.ingest(page)
+    elapsed = time.perf_counter() - began
+    store.dispose()
+
+    # Baseline: the same rows through a bare executemany into an index-free table.
+    bare = sqlite3.connect(scratch / "bare.db", isolation_level=None)
+    bare.execute("CREATE TABLE m (sid, direction, sender, recipient, body, status, created_at, sent_at)")
+    began = time.perf_counter()
+    for page in pages:
+        bare.execute("BEGIN")
+        bare.executemany("INSERT INTO m VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (m.sid, m.direction, m.from_number, m.to_number, m.body, m.status, m.created_at.isoformat(), m.sent_at.isoformat()) for m in page
+        ])
+        bare.execute("COMMIT")
+    bare_elapsed = time.perf_counter() - began
+    bare.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"ingest_rate": count / elapsed, "ingest_bare_rate": count / bare_elapsed}
+
+
+# ---- the table ----------------------------------------------------------------------------------
+
+
+def table(f: dict) -> str:
+    ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731
+    rows = [
+        ("start to first full paint", ms(f["start"]), "≤ 1000 ms and ≤ 3× empty app",
+         f"{f['start'] / f['start_empty']:.2f}× empty app ({ms(f['start_empty'])})",
+         f["start"] <= 1.0 and f["start"] / f["start_empty"] <= 3),
+        ("selection move, key to paint", ms(f["key"]), "≤ 17 ms", f"{f['key'] / f['key_trivial']:.2f}× trivial app ({ms(f['key_trivial'])})", f["key"] <= 0.017),
+        ("selection move, CPU", ms(f["key_cpu"]), "≤ 10 ms", f"{f['key_cpu'] / f['key_trivial_cpu']:.2f}× trivial app", f["key_cpu"] <= 0.010),
+        ("open a 2,000-message conversation", ms(f["open"]), "≤ 100 ms", "", f["open"] <= 0.1),
+    ]
+    for label, _typed in QUERIES:
+        rows.append((f"search query, {label}", ms(f[f"query {label}"]), "≤ 10 ms", "", f[f"query {label}"] <= 0.010))
+        rows.append((f"search keystroke to results, {label}", ms(f[f"keystroke {label}"]), "≤ 50 ms", "", f[f"keystroke {label}"] <= 0.050))
+    rows += [
+        ("apply a filter", ms(f["filter"]), "≤ 100 ms", "", f["filter"] <= 0.1),
+        ("ingest 100,000 messages", f"{f['ingest_rate']:,.0f} msg/s", "≥ 20,000 msg/s",
+         f"{f['ingest_rate'] / f['ingest_bare_rate']:.2f}× bare executemany ({f['ingest_bare_rate']:,.0f}/s)", f["ingest_rate"] >= 20000),
+        ("peak memory of the app", f"{f['peak_rss_mb']:.0f} MB", "≤ 200 MB", "", f["peak_rss_mb"] <= 200),
+    ]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
+    head = ("measure", "median", "budget", "same-run baseline")
+    widths = [max(w, len(h)) for w, h in zip(widths, head)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    out = [line((*head,)) + " ok |", "|" + "|".join("-" * (w + 2) for w in widths) + "|----|"]
+    out += [line(r[:4]) + (" ✓  |" if r[4] else " ✗  |") for r in rows]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--ingest", type=int, default=100_000)
+    args = parser.parse_args()
+    figures = measure_app(args.db, args.runs)
+    figures |= measure_queries(args.db, args.runs)
+    figures |= measure_ingest(args.db, args.ingest)
+    with sqlite3.connect(args.db) as conn:
+        sizes = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("client", "conversation", "message")]
+    print(f"store: {sizes[0]:,} clients, {sizes[1]:,} conversations, {sizes[2]:,} messages; "
+          f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
+    print(table(figures))
+
+
+if __name__ == "__main__":
+    main()
