@@ -18,9 +18,9 @@ HOSTILE = [
 ]
 
 
-def build_store(tmp_path, *, hostile: bool = False):
+def build_store(tmp_path, *, hostile: bool = False, url=None):
     clock = FixedClock(T0)
-    store = open_store(tmp_path / "app.db", clock=clock, business_number=BUSINESS)
+    store = open_store(url or tmp_path / "app.db", clock=clock, business_number=BUSINESS)
     desk = store.add_staff("desk", "Dee Desk", "Front Desk")[0]
     store.add_staff("viewer", "Vic Viewer", "Viewer")
     people = [
@@ -59,6 +59,5 @@ def build_store(tmp_path, *, hostile: bool = False):
 
 def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:
     provider = SimulatedProvider(BUSINESS, store.textable_numbers, clock=clock, walk_in_every=timedelta(days=365), reply_after=timedelta(days=365))
-    return MsgtermApp(
-        store, store.staff_member(staff), provider=provider, clock=clock, start_poller=False, watch_changes=False, bell=False, **kwargs
-    )
+    kwargs = {"start_poller": False, "watch_changes": False, "bell": False} | kwargs
+    return MsgtermApp(store, store.staff_member(staff), provider=provider, clock=clock, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -47,6 +48,45 @@ def clock() -> FixedClock:
 @pytest.fixture
 def store(tmp_path, clock) -> Store:
     store = open_store(tmp_path / "store.db", clock=clock, business_number=BUSINESS)
+    yield store
+    store.dispose()
+
+
+#: The PostgreSQL server tests make throwaway databases on (.ci/run starts it).
+PG_SERVER = os.environ.get("MSGTERM_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture
+def pg_url():
+    """A throwaway PostgreSQL database for one test, dropped afterwards.
+
+    Without a server the test is skipped on a developer's machine, but fails under CI
+    (``CI`` set), where .ci/run has started one.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    name = f"msgterm_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except OperationalError as error:
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_SERVER}: {error.orig}")
+        pytest.skip(f"no PostgreSQL at {PG_SERVER} (CI starts one; see .ci/run)")
+    yield f"{PG_SERVER}/{name}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path, clock) -> Store:
+    """The store on each backend in turn: modules that use it run their tests on both."""
+    url = tmp_path / "store.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    store = open_store(url, clock=clock, business_number=BUSINESS)
     yield store
     store.dispose()
 

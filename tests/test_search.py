@@ -12,7 +12,13 @@ from msgterm.domain.search_query import parse
 from msgterm.store.records import Filters
 from msgterm.store.search import SearchResults
 
-from conftest import add_client, inbound, staff_send
+from conftest import BUSINESS, add_client, inbound, staff_send
+
+
+@pytest.fixture
+def store(any_store):
+    """Every search test runs on SQLite (FTS5) and PostgreSQL (tsvector and trigram)."""
+    return any_store
 
 
 # ---- the query language ------------------------------------------------------------------
@@ -203,8 +209,11 @@ def test_messages_sent_from_msgterm_are_searchable_at_once(store, desk, manager)
     assert _hits(store, "aquafit") == [(desk["bob"], "Aquafit moved to Thursday")]
 
 
-def test_times_from_the_poller_and_from_sends_are_stored_alike(store, desk):
+def test_times_from_the_poller_and_from_sends_are_stored_alike(tmp_path, clock, manager_on_sqlite):
     """Keyset windows compare stored times as text on SQLite: every writer must store one format."""
+    store, manager = manager_on_sqlite
+    inbound(store, "+12125550142", "hello")
+    staff_send(store, manager, store.conversations()[0].id, "hi back")
     with store.read() as conn:
         stored = conn.exec_driver_sql("SELECT DISTINCT length(created_at) FROM message").scalars().all()
     assert stored == [26]  # YYYY-MM-DD HH:MM:SS.ffffff
@@ -216,3 +225,12 @@ def test_pages_read_from_either_end_agree(store, clock):
     everything = [c.id for c in store.conversations(limit=100)]
     paged = [c.id for offset in range(0, 57, 10) for c in store.conversations(offset=offset, limit=10, total=57)]
     assert paged == everything and len(everything) == 57
+
+
+@pytest.fixture
+def manager_on_sqlite(tmp_path, clock):
+    from msgterm.store import open_store
+
+    store = open_store(tmp_path / "formats.db", clock=clock, business_number=BUSINESS)
+    yield store, store.add_staff("manager", "Mona Manager", "Manager")[0]
+    store.dispose()

@@ -66,6 +66,8 @@ class MainScreen(Screen):
         self.open_id: int | None = None
         #: The search hit the open conversation was opened at, if any.
         self.open_hit: int | None = None
+        #: (conversation, its newest message) when it was opened or last warned about.
+        self.seen_up_to: tuple[int, int] = (0, 0)
         #: The search being shown, None when the list shows the folder.
         self.search: SearchQuery | None = None
         #: The text whose results are on screen (the benchmark waits for it).
@@ -225,6 +227,7 @@ class MainScreen(Screen):
     def open_conversation(self, conversation_id: int, hit_message_id: int | None = None) -> None:
         conversation = self.store.open_conversation(self.staff, conversation_id)
         self.open_id, self.open_hit = conversation_id, hit_message_id
+        self.seen_up_to = (conversation_id, self.store.newest_message_id(conversation_id))
         self.show_thread(replace(conversation, hit_message_id=hit_message_id))
         after_paint(self, f"opened {conversation_id}")
         if self.search is None:
@@ -376,6 +379,17 @@ class MainScreen(Screen):
             self.app.send_pipeline.validate(self.staff, conversation.id, event.body)
         except MsgtermError as error:
             self.notify(str(error), severity="error", markup=False)
+            return
+        seen_conversation, seen_message = self.seen_up_to
+        arrived = self.store.inbound_after(conversation.id, seen_message) if seen_conversation == conversation.id else 0
+        if arrived:
+            # Another terminal's poller stored them while this reply was being written.
+            self.seen_up_to = (conversation.id, self.store.newest_message_id(conversation.id))
+            self.notify(
+                f"{arrived} new message{'s' if arrived > 1 else ''} since you opened this conversation. "
+                "Read them above; press enter again to send as it is.",
+                title="Not sent yet", severity="warning", timeout=8,
+            )
             return
         self.query_one(Composer).clear()
         self.send_in_background(conversation.id, event.body)

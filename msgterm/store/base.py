@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,10 @@ from msgterm.store.engine import writer
 from msgterm.store.models import ChangeLog
 
 Clock = Callable[[], datetime]
+
+#: PostgreSQL: the channel terminals LISTEN on, and the advisory lock writers take turns with.
+CHANGES_CHANNEL = "msgterm_changes"
+WRITERS_LOCK = 7_734_001
 
 
 def utcnow() -> datetime:
@@ -27,6 +32,7 @@ class StoreBase:
         self.clock = clock
         self.business_number = business_number
         self._writer = writer(engine)
+        self._listener = None  # PostgreSQL connection that LISTENs for other terminals' changes
 
     @property
     def dialect(self) -> str:
@@ -39,16 +45,59 @@ class StoreBase:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that holds the write lock from its start (SQLite) and commits on exit."""
-        with self._writer.begin() as connection:
-            yield connection
+        """A transaction that holds the write lock from its start (SQLite) and commits on exit.
+
+        On PostgreSQL writers take turns too, through a transaction-wide advisory lock:
+        the folder rules read a state and write the next one, and the change log's numbers
+        must become visible in order (or a terminal could read number 11 before 10 commits
+        and never see 10). Front-desk writes are short; taking turns costs nothing there.
+
+        A store too busy to write (another terminal held SQLite's lock past the busy
+        timeout) raises StoreBusy: the transaction was rolled back, nothing changed.
+        """
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with self._writer.begin() as connection:
+                if self.dialect == "postgresql":
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
+                yield connection
+        except OperationalError as error:
+            from msgterm.store.errors import StoreBusy, describe_database_error
+
+            described = describe_database_error(error)
+            if described and "busy" in described:
+                raise StoreBusy(described) from error
+            raise
 
     def _touch(self, conn: Connection, conversation_ids) -> None:
-        """Note changed conversations in the change log, for the other terminals."""
+        """Note changed conversations in the change log, for the other terminals.
+
+        On PostgreSQL, NOTIFY also wakes the terminals that LISTEN (it is sent at commit).
+        """
         now = self.clock()
         rows = [{"conversation_id": cid, "at": now} for cid in conversation_ids]
-        if rows:
-            conn.execute(insert(ChangeLog.__table__), rows)
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql(f"NOTIFY {CHANGES_CHANNEL}")
+        conn.execute(insert(ChangeLog.__table__), rows)
+
+    def wait_for_changes(self, timeout: float) -> None:
+        """Block until another connection may have changed the store, or ``timeout`` passes.
+
+        PostgreSQL: LISTEN on a connection of its own, woken by the NOTIFY of ``_touch``.
+        SQLite has no notifications: this just waits, and the caller polls the change log.
+        """
+        if self.dialect != "postgresql":
+            time.sleep(timeout)
+            return
+        if self._listener is None:
+            self._listener = self.engine.raw_connection()
+            self._listener.driver_connection.autocommit = True
+            self._listener.driver_connection.execute(f"LISTEN {CHANGES_CHANNEL}")
+        for _notice in self._listener.driver_connection.notifies(timeout=timeout, stop_after=1):
+            break
 
     def bulk_insert(self, conn: Connection, table, rows: list[dict]) -> None:
         """Insert many rows with one driver ``executemany``.
@@ -72,4 +121,7 @@ class StoreBase:
         conn.exec_driver_sql(str(compiled), params)
 
     def dispose(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         self.engine.dispose()

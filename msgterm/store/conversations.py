@@ -401,6 +401,19 @@ class ConversationStore(DirectoryStore):
             .values(last_activity_at=at, last_preview=preview_of(body), last_direction=direction)
         )
 
+    def newest_message_id(self, conversation_id: int) -> int:
+        with self.read() as conn:
+            return conn.scalar(select(func.coalesce(func.max(msg_t.c.id), 0)).where(msg_t.c.conversation_id == conversation_id))
+
+    def inbound_after(self, conversation_id: int, message_id: int) -> int:
+        """How many client messages came into the conversation after ``message_id``."""
+        with self.read() as conn:
+            return conn.scalar(
+                select(func.count()).select_from(msg_t).where(
+                    msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "inbound", msg_t.c.id > message_id
+                )
+            )
+
     def last_message_id(self, conn: Connection) -> int:
         return conn.scalar(select(func.coalesce(func.max(msg_t.c.id), 0)))
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from msgterm.domain.errors import MsgtermError
+
+
+class StoreBusy(MsgtermError):
+    """Another terminal held the write lock too long; this change was not made."""
+
 
 def describe_database_error(error: BaseException) -> str | None:
     """A clear message for a database error, or None when ``error`` is not one."""

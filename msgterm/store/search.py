@@ -124,8 +124,9 @@ class SearchStore(ConversationStore):
             if len(tokens[-1]) >= 2:
                 terms[-1] += ":*"
             source = msg_t
-            condition = func.to_tsvector(literal_column("'simple'"), msg_t.c.body).op("@@")(
-                func.to_tsquery(literal_column("'simple'"), " & ".join(terms))
+            # The expression of the index of migration 0003, so that PostgreSQL uses it.
+            condition = func.to_tsvector(literal_column("'simple'"), func.msgterm_unaccent(msg_t.c.body)).op("@@")(
+                func.to_tsquery(literal_column("'simple'"), func.msgterm_unaccent(" & ".join(terms)))
             )
             id_column = msg_t.c.id
         people = source.join(conv_t, conv_t.c.id == msg_t.c.conversation_id).outerjoin(

@@ -55,10 +55,14 @@ SQLITE_DOWN = [
 ]
 POSTGRESQL_UP = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    # unaccent() is only STABLE (its dictionary could change); an index needs IMMUTABLE.
+    """CREATE FUNCTION msgterm_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+       AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$""",
     "CREATE INDEX ix_client_search_trgm ON client USING gin (search_text gin_trgm_ops)",
-    "CREATE INDEX ix_message_body_tsv ON message USING gin (to_tsvector('simple', body))",
+    "CREATE INDEX ix_message_body_tsv ON message USING gin (to_tsvector('simple', msgterm_unaccent(body)))",
 ]
-POSTGRESQL_DOWN = ["DROP INDEX ix_message_body_tsv", "DROP INDEX ix_client_search_trgm"]
+POSTGRESQL_DOWN = ["DROP INDEX ix_message_body_tsv", "DROP INDEX ix_client_search_trgm", "DROP FUNCTION msgterm_unaccent(text)"]
 
 
 def upgrade() -> None:
