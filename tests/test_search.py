@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from msgterm.domain.folders import FolderView
+from msgterm.domain.provider_message import ProviderMessage
 from msgterm.domain.search_query import parse
 from msgterm.store.records import Filters
 from msgterm.store.search import SearchResults
@@ -234,3 +235,23 @@ def manager_on_sqlite(tmp_path, clock):
     store = open_store(tmp_path / "formats.db", clock=clock, business_number=BUSINESS)
     yield store, store.add_staff("manager", "Mona Manager", "Manager")[0]
     store.dispose()
+
+
+def test_a_first_sync_stores_the_log_oldest_first_so_search_lists_newest_first(store, clock):
+    """The provider lists newest first, a page at a time; row ids must still follow time."""
+    from msgterm.sync.poller import Poller
+
+    class Log:
+        def list_messages(self, since):
+            messages = [
+                ProviderMessage(f"SM{n:032d}", "inbound", "+12125550142", BUSINESS, f"class {n}", "received",
+                                clock() - timedelta(hours=10 - n), clock() - timedelta(hours=10 - n))
+                for n in range(10)
+            ][::-1]
+            yield from (messages[i : i + 3] for i in range(0, 10, 3))
+
+        def message_status(self, sid):
+            raise AssertionError("nothing to refresh")
+
+    Poller(store, Log()).poll_once()
+    assert [hit.last_preview for hit in SearchResults(store, parse("class")).rows(0, 20)] == [f"class {n}" for n in reversed(range(10))]

@@ -71,7 +71,9 @@ class Poller:
             since = (status.watermark - timedelta(days=1)).date()
 
         self._reconcile_unsent(report, fence)
-        pages = list(self.provider.list_messages(since))
+        # The log comes newest first; store it oldest first, so that row ids follow time
+        # (search lists hits newest first by row id). The watermark commits with the last.
+        pages = list(self.provider.list_messages(since))[::-1]
         for index, page in enumerate(pages):
             last = index == len(pages) - 1
             self._ingest(report, page, fence, watermark=started if last else None)
