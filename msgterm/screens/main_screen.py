@@ -112,17 +112,18 @@ class MainScreen(Screen):
         if keep_id is None and listing.selected is not None:
             keep_id = listing.selected.id
         view, filters, store = self.view, self.filters, self.store
+        counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
         if self.search is not None:
             self._show_results(SearchResults(store, self.search, view, filters, page_size=SEARCH_PAGE), keep_id)
         else:
-            count = store.conversation_count(view, filters)
+            count = counts[view]
             listing.load(
                 lambda offset, limit: store.conversations(view, filters, offset=offset, limit=limit, total=count),
                 count,
                 keep_id,
             )
             self.sub_title = f"{view.title} · {listing.count} conversations"
-        self.query_one(FilterSidebar).set_counts(store.folder_counts(filters))
+        self.query_one(FilterSidebar).set_counts(counts)
 
     def show_thread(self, conversation: ConversationRecord | None, *, keep_position: bool = False) -> None:
         thread = self.query_one(ThreadView)
