@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from msgterm.domain import folders
 from msgterm.domain.errors import NotFound
@@ -79,13 +79,6 @@ def _named(table, names: tuple[str, ...]):
     return select(table.c.id).where(func.lower(table.c.name).in_([name.lower() for name in names]))
 
 
-def _counted(filters: Filters):
-    """What a count reads: the conversation table alone unless a filter needs the client row."""
-    if filters.client_types or filters.locations:
-        return conv_t.join(client_t, client_t.c.id == conv_t.c.client_id)
-    return conv_t
-
-
 def preview_of(body: str) -> str:
     return clean_line(body)[:PREVIEW_CHARS]
 
@@ -109,10 +102,15 @@ class ConversationStore(DirectoryStore):
             query = query.where(time_column < filters.until)
         if filters.muted_only:
             query = query.where(conv_t.c.muted.is_(True))
-        if filters.client_types:
-            query = query.where(client_t.c.client_type_id.in_(_named(type_t, filters.client_types)))
-        if filters.locations:
-            query = query.where(client_t.c.home_location_id.in_(_named(location_t, filters.locations)))
+        if filters.client_types or filters.locations:
+            # As "client_id IN (clients ...)", which SQLite drives from the client side
+            # through indexes; a join would look up the client of every conversation.
+            clients = select(client_t.c.id)
+            if filters.client_types:
+                clients = clients.where(client_t.c.client_type_id.in_(_named(type_t, filters.client_types)))
+            if filters.locations:
+                clients = clients.where(client_t.c.home_location_id.in_(_named(location_t, filters.locations)))
+            query = query.where(conv_t.c.client_id.in_(clients))
         if filters.groups:
             query = query.where(
                 conv_t.c.client_id.in_(select(member_t.c.client_id).where(member_t.c.group_id.in_(_named(group_t, filters.groups))))
@@ -157,7 +155,7 @@ class ConversationStore(DirectoryStore):
 
     def conversation_count(self, view: FolderView = FolderView.ALL, filters: Filters = Filters()) -> int:
         query = self._filtered(
-            select(func.count()).select_from(_counted(filters)),
+            select(func.count()).select_from(conv_t),
             view,
             filters,
         )
@@ -167,7 +165,7 @@ class ConversationStore(DirectoryStore):
     def folder_counts(self, filters: Filters = Filters()) -> dict[FolderView, int]:
         """How many conversations each folder holds under ``filters`` (Unread counts threads)."""
         query = self._filtered(
-            select(conv_t.c.folder, func.count()).select_from(_counted(filters)),
+            select(conv_t.c.folder, func.count()).select_from(conv_t),
             FolderView.ALL,
             filters,
         ).group_by(conv_t.c.folder)
