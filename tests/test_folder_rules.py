@@ -193,3 +193,12 @@ def test_stop_and_start_change_opt_out(store, clock):
     clock.advance(minutes=1)
     inbound(store, phone, "start")
     assert not store.client(client).opted_out
+
+
+def test_an_unknown_senders_history_holds_only_that_number(store, manager):
+    (first,) = inbound(store, "+12125550901", "who is this?").changed_conversations
+    (second,) = inbound(store, "+12125550902", "wrong number").changed_conversations
+    store.archive(manager, first)
+    history = list(store.history(conversation_id=first))
+    assert [(e.message.body if e.message else e.event.kind) for e in history] == ["who is this?", "archive"]
+    assert {e.phone for e in store.history(conversation_id=second)} == {"+12125550902"}

@@ -61,7 +61,7 @@ class ContactHistory(Screen):
             entries = self.store.history(c.client_id)
         else:
             text.append(f"Contact history — {format_number(c.phone)} (unknown sender)\n", style="bold")
-            entries = (e for e in self.store.history(None) if e.phone == c.phone)
+            entries = self.store.history(conversation_id=c.id)
         text.append("\n")
         for entry in islice(entries, HISTORY_LIMIT):
             when = local(entry.at).strftime("%Y-%m-%d %H:%M")

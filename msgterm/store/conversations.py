@@ -437,13 +437,18 @@ class ConversationStore(DirectoryStore):
             return seq, frozenset()
         return max(r.seq for r in rows), frozenset(r.conversation_id for r in rows)
 
-    def history(self, client_pk: int | None = None, *, chunk: int = 2000) -> Iterator[HistoryEntry]:
-        """Every message and event of one client (or of everyone), oldest first.
+    def history(
+        self, client_pk: int | None = None, *, conversation_id: int | None = None, chunk: int = 2000
+    ) -> Iterator[HistoryEntry]:
+        """Every message and event of one client, one conversation (an unknown sender's) or
+        everyone, oldest first.
 
-        Two time-ordered streams read in chunks and merged, so an export of a large
-        store never holds it in memory.
+        Two time-ordered streams read in keyset chunks and merged, so neither an export of
+        a large store nor a long contact history is ever held in memory whole.
         """
         conv_filter = [conv_t.c.client_id == client_pk] if client_pk is not None else []
+        if conversation_id is not None:
+            conv_filter.append(conv_t.c.id == conversation_id)
         people = conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)
         message_query = (
             select(*MESSAGE_COLUMNS, client_t.c.client_id.label("client_ref"), conv_t.c.phone)
