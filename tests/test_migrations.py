@@ -7,7 +7,8 @@ import sys
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+import pytest
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from msgterm.domain.search_query import parse
@@ -15,29 +16,35 @@ from msgterm.store import migrate, open_store
 from msgterm.store.engine import make_engine
 
 
-def test_migrations_build_exactly_the_models(tmp_path):
-    engine = make_engine(tmp_path / "m.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    """A new, empty store on each backend in turn."""
+    return str(tmp_path / "m.db") if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+def test_migrations_build_exactly_the_models(url):
+    engine = make_engine(url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": migrate.include_object})
         assert compare_metadata(context, SQLModel.metadata) == []
     assert migrate.current_revision(engine) == migrate.head_revision() == migrate.HEAD
+    engine.dispose()
 
 
-def test_a_store_made_by_the_first_migration_is_upgraded_on_open_and_keeps_its_rows(tmp_path):
-    path = tmp_path / "old.db"
-    engine = make_engine(path)
+def test_a_store_made_by_the_first_migration_is_upgraded_on_open_and_keeps_its_rows(url):
+    engine = make_engine(url)
     migrate.upgrade(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO client (client_id, first_name, last_name, mobile_phone, opted_out) VALUES ('C1', 'Ada', 'Old', '+12125550201', 0)"))
-        conn.execute(text("INSERT INTO conversation (business_number, phone, client_id, folder, unread_count, muted, last_activity_at, last_preview, last_direction, created_at) VALUES ('', '+12125550201', 1, 'unread', 1, 0, '2026-01-01 10:00:00', 'hi', 'inbound', '2026-01-01 10:00:00')"))
-        conn.execute(text("INSERT INTO message (sid, conversation_id, direction, body, status, from_number, to_number, created_at, num_segments, num_media, automated) VALUES ('SM1', 1, 'inbound', 'hi', 'received', '+12125550201', '', '2026-01-01 10:00:00', 1, 0, 0)"))
+        conn.execute(text("INSERT INTO client (client_id, first_name, last_name, mobile_phone, opted_out) VALUES ('C1', 'Ada', 'Old', '+12125550201', false)"))
+        conn.execute(text("INSERT INTO conversation (business_number, phone, client_id, folder, unread_count, muted, last_activity_at, last_preview, last_direction, created_at) VALUES ('', '+12125550201', 1, 'unread', 1, false, '2026-01-01 10:00:00', 'hi', 'inbound', '2026-01-01 10:00:00')"))
+        conn.execute(text("INSERT INTO message (sid, conversation_id, direction, body, status, from_number, to_number, created_at, num_segments, num_media, automated) VALUES ('SM1', 1, 'inbound', 'hi', 'received', '+12125550201', '', '2026-01-01 10:00:00', 1, 0, false)"))
+    assert "change_log" not in inspect(engine).get_table_names()
     engine.dispose()
-    assert "change_log" not in _tables(path)
 
-    store = open_store(path)
+    store = open_store(url)
     assert migrate.current_revision(store.engine) == migrate.head_revision()
-    assert "change_log" in _tables(path)
+    assert "change_log" in inspect(store.engine).get_table_names()
     assert store.client_by_ref("C1").name == "Ada Old"
     (conversation,) = store.conversations()
     assert (conversation.folder.value, conversation.unread_count) == ("unread", 1)
@@ -46,14 +53,7 @@ def test_a_store_made_by_the_first_migration_is_upgraded_on_open_and_keeps_its_r
     assert [hit.hit_message_id for hit in store.search_messages(parse("hi"))] == [1]
     assert [hit.id for hit in store.search_parties(parse("ada old"))] == [conversation.id]
     assert [hit.id for hit in store.search_parties(parse("0201"))] == [conversation.id]
-
-
-def _tables(path):
-    engine = make_engine(path)
-    with engine.connect() as conn:
-        names = {row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
-    engine.dispose()
-    return names
+    store.dispose()
 
 
 def test_sqlite_store_uses_wal_busy_timeout_and_foreign_keys(store):

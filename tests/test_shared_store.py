@@ -16,17 +16,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from msgterm.cli import main
 from msgterm.domain.folders import Folder
 from msgterm.domain.provider_message import ProviderMessage
-from msgterm.domain.search_query import parse
-from msgterm.store import LeaseLost, migrate, open_store
+from msgterm.store import LeaseLost, open_store
 from msgterm.store.engine import make_engine
 from msgterm.store.errors import StoreBusy
 
@@ -54,37 +49,6 @@ def environment(twilio, url: str) -> dict[str, str]:
         "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN, "MSGTERM_TWILIO_NUMBER": BUSINESS,
         "MSGTERM_TWILIO_API_URL": twilio.url, "MSGTERM_DATABASE_URL": url, "MSGTERM_POLL_INTERVAL": "1",
     }
-
-
-# ---- schema ------------------------------------------------------------------------------------
-
-
-def test_postgresql_migrates_from_empty_to_exactly_the_models(pg_url):
-    engine = make_engine(pg_url)
-    migrate.upgrade(engine)
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": migrate.include_object})
-        assert compare_metadata(context, SQLModel.metadata) == []
-    assert migrate.current_revision(engine) == migrate.HEAD
-    engine.dispose()
-
-
-def test_postgresql_store_from_the_first_revision_upgrades_and_keeps_its_rows(pg_url):
-    engine = make_engine(pg_url)
-    migrate.upgrade(engine, "0001")
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO client (client_id, first_name, last_name, mobile_phone, opted_out) VALUES ('C1', 'Ada', 'Old', '+12125550201', false)"))
-        conn.execute(text("INSERT INTO conversation (business_number, phone, client_id, folder, unread_count, muted, last_activity_at, last_preview, last_direction, created_at) VALUES ('', '+12125550201', 1, 'unread', 1, false, '2026-01-01 10:00:00', 'hi', 'inbound', '2026-01-01 10:00:00')"))
-        conn.execute(text("INSERT INTO message (sid, conversation_id, direction, body, status, from_number, to_number, created_at, num_segments, num_media, automated) VALUES ('SM1', 1, 'inbound', 'hello there', 'received', '+12125550201', '', '2026-01-01 10:00:00', 1, 0, false)"))
-    engine.dispose()
-    store = open_store(pg_url)
-    assert migrate.current_revision(store.engine) == migrate.HEAD
-    (conversation,) = store.conversations()
-    assert (conversation.folder, conversation.unread_count, conversation.title) == (Folder.UNREAD, 1, "Ada Old")
-    assert [m.body for m in store.messages(conversation.id)] == ["hello there"]
-    assert [hit.hit_message_id for hit in store.search_messages(parse("hello"))] == [1]
-    assert [hit.id for hit in store.search_parties(parse("0201"))] == [conversation.id]
-    store.dispose()
 
 
 # ---- every command on PostgreSQL -------------------------------------------------------------------
