@@ -77,12 +77,16 @@ class MsgtermApp(App):
 
         self._change_seq = self.store.change_seq()
         self.push_screen(MainScreen())
+
+    # ---- background work ---------------------------------------------------------------------
+
+    def start_background_work(self) -> None:
+        """The change watcher and the poller; the main screen starts them after its first paint,
+        which they would otherwise slow (the poller's first step imports the Twilio client)."""
         if self.watch_changes:
             self.watch_store()
         if self.poll_loop is not None and self.start_poller:
             self.poll_forever()
-
-    # ---- background work ---------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="poller", exit_on_error=False)
     def poll_forever(self) -> None:

@@ -73,3 +73,33 @@ def test_store_domain_and_sync_never_import_textual():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_schema_py_is_generated_from_the_current_models():
+    from msgterm.store import gen_schema
+
+    assert gen_schema.SCHEMA_PATH.read_text() == gen_schema.generate(), "run: uv run python -m msgterm.store.gen_schema"
+
+
+def test_the_run_time_tables_build_the_same_schema_as_the_models(tmp_path):
+    from msgterm.store import schema
+
+    engine = make_engine(tmp_path / "core.db")
+    schema.metadata.create_all(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    engine.dispose()
+
+
+def test_opening_a_current_store_and_the_app_never_import_sqlmodel_or_alembic(tmp_path):
+    """Start-up pays only for what the first screen needs (bench/run.py measures it)."""
+    open_store(tmp_path / "s.db").dispose()
+    code = (
+        "import sys\n"
+        "from msgterm.store import open_store\n"
+        "import msgterm.app, msgterm.screens.main_screen, msgterm.cli, msgterm.run\n"
+        f"open_store({str(tmp_path / 's.db')!r}).conversations()\n"
+        "heavy = [m for m in ('sqlmodel', 'pydantic', 'sqlalchemy.orm', 'alembic', 'twilio') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -104,6 +104,7 @@ class MainScreen(Screen):
         self.query_one(ConversationList).focus()
         self.show_status("starting…")
         after_paint(self, "first-paint")
+        self.call_after_refresh(self.app.start_background_work)
 
     # ---- reading the store -----------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The store: SQLModel tables and a Store API that hands out plain values."""
+"""The store: tables written as SQLModel classes (models.py, run as Core: schema.py) and a
+Store API that hands out plain values."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, insert
 
 from msgterm.store.engine import writer
-from msgterm.store.models import ChangeLog
+from msgterm.store import schema
 
 Clock = Callable[[], datetime]
 
@@ -81,7 +81,7 @@ class StoreBase:
             return
         if self.dialect == "postgresql":
             conn.exec_driver_sql(f"NOTIFY {CHANGES_CHANNEL}")
-        conn.execute(insert(ChangeLog.__table__), rows)
+        conn.execute(insert(schema.change_log), rows)
 
     def wait_for_changes(self, timeout: float) -> None:
         """Block until another connection may have changed the store, or ``timeout`` passes.

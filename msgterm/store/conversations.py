@@ -14,13 +14,13 @@ from msgterm.domain.folders import ConversationState, Folder, FolderView, Outcom
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.sanitize import clean_line
 from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, staff_t, type_t
-from msgterm.store.models import ChangeLog, Conversation, ConversationEvent, Message
+from msgterm.store import schema
 from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord
 
-conv_t = Conversation.__table__
-msg_t = Message.__table__
-event_t = ConversationEvent.__table__
-change_t = ChangeLog.__table__
+conv_t = schema.conversation
+msg_t = schema.message
+event_t = schema.conversation_event
+change_t = schema.change_log
 
 PREVIEW_CHARS = 120
 

@@ -8,29 +8,19 @@ from msgterm.domain.errors import NotFound, ValidationError
 from msgterm.domain.permissions import BUILT_IN_ROLES, PERMISSION_DESCRIPTIONS, StaffMember
 from msgterm.domain.phones import digits, parse_number
 from msgterm.store.base import StoreBase
-from msgterm.store.models import (
-    Client,
-    ClientGroup,
-    ClientGroupMember,
-    ClientType,
-    Location,
-    Permission,
-    Role,
-    RolePermission,
-    Staff,
-)
 from msgterm.domain.clients import ClientInput
+from msgterm.store import schema
 from msgterm.store.records import ClientRecord, FilterValues
 
-client_t = Client.__table__
-type_t = ClientType.__table__
-group_t = ClientGroup.__table__
-member_t = ClientGroupMember.__table__
-location_t = Location.__table__
-staff_t = Staff.__table__
-role_t = Role.__table__
-role_perm_t = RolePermission.__table__
-perm_t = Permission.__table__
+client_t = schema.client
+type_t = schema.client_type
+group_t = schema.client_group
+member_t = schema.client_group_member
+location_t = schema.location
+staff_t = schema.staff
+role_t = schema.role
+role_perm_t = schema.role_permission
+perm_t = schema.permission
 
 CLIENT_COLUMNS = (
     client_t.c.id,

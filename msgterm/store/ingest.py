@@ -15,10 +15,10 @@ from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import segment_info
 from msgterm.store.conversations import ConversationStore, conv_t, conversation_record, msg_t, preview_of
 from msgterm.store.directory import client_t
-from msgterm.store.models import SyncState
+from msgterm.store import schema
 from msgterm.store.records import IngestResult, MessageRecord
 
-sync_t = SyncState.__table__
+sync_t = schema.sync_state
 DEFAULT_SYNC = "default"
 ALERTS_PER_BATCH = 20
 

@@ -56,7 +56,8 @@ class ConversationList(ScrollView, can_focus=True):
         Binding("enter", "open", "Open", id="open"),
     ]
 
-    cursor: reactive[int] = reactive(0)
+    #: No repaint on change: watch_cursor refreshes just the two lines whose highlight moved.
+    cursor: reactive[int] = reactive(0, repaint=False)
 
     class Highlighted(Message):
         def __init__(self, conversation: ConversationRecord | None) -> None:
@@ -201,8 +202,13 @@ class ConversationList(ScrollView, can_focus=True):
     # ---- movement -----------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = self.scroll_offset.y
         self._scroll_to_cursor()
-        self.refresh()
+        if self.scroll_offset.y == top:  # only the two lines whose highlight changed
+            self.refresh_line(old)
+            self.refresh_line(new)
+        else:
+            self.refresh()
         self.post_message(self.Highlighted(self.selected))
 
     def _scroll_to_cursor(self) -> None:

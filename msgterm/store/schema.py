@@ -1,0 +1,170 @@
+"""The store's tables in SQLAlchemy Core, generated from models.py by gen_schema.py.
+
+Do not edit: change models.py, then run ``uv run python -m msgterm.store.gen_schema``.
+"""
+
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+
+change_log = Table(
+    'change_log',
+    metadata,
+    Column('seq', Integer(), primary_key=True),
+    Column('conversation_id', Integer(), nullable=False),
+    Column('at', DateTime(), nullable=False),
+)
+
+
+client = Table(
+    'client',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('client_id', String(), nullable=False, unique=True),
+    Column('uid', String(), nullable=True, unique=True),
+    Column('first_name', String(), nullable=False),
+    Column('last_name', String(), nullable=False),
+    Column('mobile_phone', String(), nullable=True, index=True),
+    Column('email', String(), nullable=True, index=True),
+    Column('client_type_id', Integer(), ForeignKey('client_type.id'), nullable=True, index=True),
+    Column('home_location_id', Integer(), ForeignKey('location.id'), nullable=True, index=True),
+    Column('opted_out', Boolean(), nullable=False),
+    Column('search_text', Text(), nullable=False, server_default=''),
+)
+
+
+client_group = Table(
+    'client_group',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('name', String(), nullable=False, unique=True),
+)
+
+
+client_group_member = Table(
+    'client_group_member',
+    metadata,
+    Column('client_id', Integer(), ForeignKey('client.id', ondelete='CASCADE'), primary_key=True),
+    Column('group_id', Integer(), ForeignKey('client_group.id', ondelete='CASCADE'), primary_key=True, index=True),
+)
+
+
+client_type = Table(
+    'client_type',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('name', String(), nullable=False, unique=True),
+)
+
+
+conversation = Table(
+    'conversation',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('business_number', String(), nullable=False),
+    Column('phone', String(), nullable=False),
+    Column('client_id', Integer(), ForeignKey('client.id'), nullable=True, index=True),
+    Column('folder', String(), nullable=False),
+    Column('unread_count', Integer(), nullable=False),
+    Column('muted', Boolean(), nullable=False),
+    Column('last_activity_at', DateTime(), nullable=False),
+    Column('last_preview', String(), nullable=False),
+    Column('last_direction', String(), nullable=False),
+    Column('created_at', DateTime(), nullable=False),
+    UniqueConstraint('business_number', 'phone'),
+    Index('ix_conversation_activity', 'last_activity_at', 'id'),
+    Index('ix_conversation_folder_activity', 'folder', 'last_activity_at', 'id'),
+)
+
+
+conversation_event = Table(
+    'conversation_event',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('conversation_id', Integer(), ForeignKey('conversation.id'), nullable=False),
+    Column('kind', String(), nullable=False),
+    Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=True),
+    Column('at', DateTime(), nullable=False),
+    Column('detail', String(), nullable=False),
+    Index('ix_event_conversation_time', 'conversation_id', 'at'),
+)
+
+
+location = Table(
+    'location',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('name', String(), nullable=False, unique=True),
+)
+
+
+message = Table(
+    'message',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('sid', String(), nullable=True, unique=True),
+    Column('conversation_id', Integer(), ForeignKey('conversation.id'), nullable=False),
+    Column('direction', String(), nullable=False),
+    Column('body', Text(), nullable=False),
+    Column('status', String(), nullable=False),
+    Column('error_code', Integer(), nullable=True),
+    Column('error_message', String(), nullable=True),
+    Column('from_number', String(), nullable=False),
+    Column('to_number', String(), nullable=False),
+    Column('created_at', DateTime(), nullable=False),
+    Column('sent_at', DateTime(), nullable=True),
+    Column('num_segments', Integer(), nullable=False),
+    Column('num_media', Integer(), nullable=False),
+    Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=True),
+    Column('automated', Boolean(), nullable=False),
+    Index('ix_message_conversation_time', 'conversation_id', 'created_at', 'id'),
+)
+
+
+permission = Table(
+    'permission',
+    metadata,
+    Column('name', String(), primary_key=True),
+    Column('description', String(), nullable=False),
+)
+
+
+role = Table(
+    'role',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('name', String(), nullable=False, unique=True),
+)
+
+
+role_permission = Table(
+    'role_permission',
+    metadata,
+    Column('role_id', Integer(), ForeignKey('role.id', ondelete='CASCADE'), primary_key=True),
+    Column('permission', String(), ForeignKey('permission.name'), primary_key=True),
+)
+
+
+staff = Table(
+    'staff',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('username', String(), nullable=False, unique=True),
+    Column('full_name', String(), nullable=False),
+    Column('role_id', Integer(), ForeignKey('role.id'), nullable=False),
+)
+
+
+sync_state = Table(
+    'sync_state',
+    metadata,
+    Column('name', String(), primary_key=True),
+    Column('watermark', DateTime(), nullable=True),
+    Column('last_sync_at', DateTime(), nullable=True),
+    Column('last_error', String(), nullable=True),
+    Column('paused_reason', String(), nullable=True),
+    Column('lease_holder', String(), nullable=True),
+    Column('lease_expires_at', DateTime(), nullable=True),
+    Column('lease_generation', Integer(), nullable=False),
+)
