@@ -56,7 +56,7 @@ def make_engine(url_or_path: str | Path) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA cache_size=-32768")  # 32 MiB: index and FTS pages of a big store stay hot
+        cursor.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection: hot index pages, bounded memory
         cursor.execute("PRAGMA wal_autocheckpoint=8000")  # checkpoint every ~32 MiB, not every sync page
         cursor.close()
 
