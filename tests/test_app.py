@@ -338,3 +338,14 @@ async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the
             sizes.append(len(thread.messages))
         assert sizes == [min(450, n * THREAD_WINDOW) for n in range(2, 2 + len(sizes))] and sizes[-1] == 450
         assert [m.body for m in thread.messages] == [f"message {n}" for n in range(450)]
+
+
+async def test_the_thread_pane_clears_when_the_list_empties(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert "Barbara Liskov" in thread_text(app)  # the preview of the first unread
+        await search_for(pilot, app, "nothing matches this")
+        await pilot.pause(0.3)
+        assert listing(app).count == 0 and thread_text(app) == "No conversation selected."

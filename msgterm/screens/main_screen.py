@@ -214,11 +214,11 @@ class MainScreen(Screen):
         """Preview the highlighted conversation once the cursor rests: moving stays within a frame."""
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        if event.conversation is not None and self.open_id is None:
-            conversation = event.conversation
+        if self.open_id is None:
+            conversation = event.conversation  # None when the list is empty: clear the pane
             self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self._preview(conversation))
 
-    def _preview(self, conversation: ConversationRecord) -> None:
+    def _preview(self, conversation: ConversationRecord | None) -> None:
         self._preview_timer = None
         if self.open_id is None:
             self.show_thread(conversation)
