@@ -72,7 +72,7 @@ class MainScreen(Screen):
         self.search: SearchQuery | None = None
         #: The text whose results are on screen (the benchmark waits for it).
         self.shown_search_text = ""
-        self._preview_timer = None
+        self._to_preview: ConversationRecord | None = None
 
     @property
     def store(self):
@@ -95,6 +95,7 @@ class MainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._preview_timer = self.set_interval(PREVIEW_DELAY, self._preview, pause=True)
         self.query_one(FilterSidebar).select_view(self.view)
         composer = self.query_one(Composer)
         composer.set_read_only(
@@ -211,17 +212,18 @@ class MainScreen(Screen):
     # ---- list and thread ----------------------------------------------------------------------
 
     def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
-        """Preview the highlighted conversation once the cursor rests: moving stays within a frame."""
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-        if self.open_id is None:
-            conversation = event.conversation  # None when the list is empty: clear the pane
-            self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self._preview(conversation))
+        """Preview the highlighted conversation once the cursor rests: moving stays within a frame.
 
-    def _preview(self, conversation: ConversationRecord | None) -> None:
-        self._preview_timer = None
+        One timer, restarted on every move (a new timer per keypress costs more than the move).
+        """
         if self.open_id is None:
-            self.show_thread(conversation)
+            self._to_preview = event.conversation  # None when the list is empty: clear the pane
+            self._preview_timer.reset()
+
+    def _preview(self) -> None:
+        self._preview_timer.pause()
+        if self.open_id is None:
+            self.show_thread(self._to_preview)
 
     def on_conversation_list_opened(self, event: ConversationList.Opened) -> None:
         self.open_conversation(event.conversation.id, event.conversation.hit_message_id)

@@ -24,6 +24,8 @@ from msgterm.store.records import ConversationRecord
 from msgterm.timefmt import relative
 
 PAGE = 200
+#: Drawn rows kept; a few screens' worth.
+STRIP_CACHE = 600
 
 #: Reads (offset, limit) rows of the current folder and filters (or of a search).
 RowSource = Callable[[int, int], list[ConversationRecord]]
@@ -77,6 +79,8 @@ class ConversationList(ScrollView, can_focus=True):
         self._page_size = PAGE
         self._open_ended = False
         self._pages: dict[int, list[ConversationRecord]] = {}
+        #: Drawn rows by (index, under the cursor, width, focused).
+        self._strips: dict[tuple[int, bool, int, bool], Strip] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
@@ -89,6 +93,7 @@ class ConversationList(ScrollView, can_focus=True):
         self._source = source
         self._page_size = page_size
         self._pages.clear()
+        self._strips.clear()
         self._open_ended = count is None
         self._count = count or 0
         if self._open_ended:
@@ -106,6 +111,7 @@ class ConversationList(ScrollView, can_focus=True):
         page = self._count // self._page_size
         rows = self._source(page * self._page_size, self._page_size)
         self._pages[page] = rows
+        self._strips.clear()  # rows past the old end were drawn blank
         self._count += len(rows)
         self._open_ended = len(rows) == self._page_size
         self.virtual_size = Size(self.size.width, self._count)
@@ -160,9 +166,19 @@ class ConversationList(ScrollView, can_focus=True):
     # ---- drawing ------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        """One row; rows already drawn come from a cache, so scrolling redraws only new ones."""
+        index = self.scroll_offset.y + y
         width = self.size.width
+        key = (index, index == self.cursor, width, self.has_focus)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._draw(index, width)
+            if len(self._strips) > STRIP_CACHE:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+    def _draw(self, index: int, width: int) -> Strip:
         record = self.row(index)
         base = self.rich_style
         if record is None:
@@ -173,6 +189,19 @@ class ConversationList(ScrollView, can_focus=True):
         if index == self.cursor:
             style += self.get_component_rich_style("conversation-list--cursor")
         return Strip(self._segments(record, width, style), width).crop(0, width)
+
+    def _forget_drawn(self) -> None:
+        """Rows, styles or times changed: draw every row afresh."""
+        self._strips.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def on_mount(self) -> None:
+        # Relative times ("5m") age; redraw them now and then.
+        self.set_interval(30, self._forget_drawn)
 
     def _segments(self, record: ConversationRecord, width: int, style: Style) -> list[Segment]:
         dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
