@@ -349,3 +349,21 @@ async def test_the_thread_pane_clears_when_the_list_empties(tmp_path):
         await search_for(pilot, app, "nothing matches this")
         await pilot.pause(0.3)
         assert listing(app).count == 0 and thread_text(app) == "No conversation selected."
+
+
+async def test_a_long_contact_history_shows_its_newest_entries_and_says_how_to_get_all(tmp_path):
+    from msgterm.screens.contact_history import HISTORY_LIMIT
+
+    store, clock = build_store(tmp_path)
+    ada = by_name(store, "Ada Lovelace")
+    for n in range(HISTORY_LIMIT + 20):
+        inbound(store, ada.phone, f"note {n}", at=clock.advance(seconds=1))
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_named(pilot, app, "Ada Lovelace")
+        await pilot.press("c")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#history-text").render())
+        assert f"Showing the latest {HISTORY_LIMIT} entries; the whole history: msgterm export --client C001 --json" in shown
+        assert f"note {HISTORY_LIMIT + 19}" in shown and "note 0\n" not in shown
+        assert shown.rindex("note 318") < shown.rindex(f"note {HISTORY_LIMIT + 19}")  # oldest first on screen

@@ -202,3 +202,13 @@ def test_an_unknown_senders_history_holds_only_that_number(store, manager):
     history = list(store.history(conversation_id=first))
     assert [(e.message.body if e.message else e.event.kind) for e in history] == ["who is this?", "archive"]
     assert {e.phone for e in store.history(conversation_id=second)} == {"+12125550902"}
+
+
+def test_history_reads_newest_first_when_asked(store, manager, clock):
+    (cid,) = inbound(store, "+12125550903", "first").changed_conversations
+    clock.advance(minutes=1)
+    store.archive(manager, cid)
+    clock.advance(minutes=1)
+    inbound(store, "+12125550903", "last")
+    kinds = [(e.message.body if e.message else e.event.kind) for e in store.history(conversation_id=cid, newest_first=True, chunk=1)]
+    assert kinds == ["last", "archive", "first"]

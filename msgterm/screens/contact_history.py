@@ -20,7 +20,8 @@ EVENT_WORDS = {
     "mark_unread": "marked as unread", "archive": "archived", "link_client": "linked the number to the client",
     "opt_out": "client opted out", "opt_in": "client opted back in",
 }
-HISTORY_LIMIT = 2000
+#: The newest entries shown; the whole history is one ``msgterm export --client`` away.
+HISTORY_LIMIT = 300
 
 
 class ContactHistory(Screen):
@@ -58,12 +59,17 @@ class ContactHistory(Screen):
             ):
                 text.append(f"  {label:<14}", style="dim")
                 text.append(clean_line(value or "—") + "\n")
-            entries = self.store.history(c.client_id)
+            entries = self.store.history(c.client_id, newest_first=True, chunk=HISTORY_LIMIT + 1)
         else:
             text.append(f"Contact history — {format_number(c.phone)} (unknown sender)\n", style="bold")
-            entries = self.store.history(conversation_id=c.id)
+            entries = self.store.history(conversation_id=c.id, newest_first=True, chunk=HISTORY_LIMIT + 1)
         text.append("\n")
-        for entry in islice(entries, HISTORY_LIMIT):
+        newest = list(islice(entries, HISTORY_LIMIT + 1))
+        if len(newest) > HISTORY_LIMIT:
+            newest = newest[:HISTORY_LIMIT]
+            command = f"msgterm export --client {clean_line(client.client_id)} --json" if c.client_id else "msgterm export --json"
+            text.append(f"Showing the latest {HISTORY_LIMIT} entries; the whole history: {command}\n\n", style="dim italic")
+        for entry in reversed(newest):
             when = local(entry.at).strftime("%Y-%m-%d %H:%M")
             text.append(f"{when}  ", style="dim")
             if entry.message:

@@ -438,7 +438,12 @@ class ConversationStore(DirectoryStore):
         return max(r.seq for r in rows), frozenset(r.conversation_id for r in rows)
 
     def history(
-        self, client_pk: int | None = None, *, conversation_id: int | None = None, chunk: int = 2000
+        self,
+        client_pk: int | None = None,
+        *,
+        conversation_id: int | None = None,
+        newest_first: bool = False,
+        chunk: int = 2000,
     ) -> Iterator[HistoryEntry]:
         """Every message and event of one client, one conversation (an unknown sender's) or
         everyone, oldest first.
@@ -469,25 +474,29 @@ class ConversationStore(DirectoryStore):
         )
 
         def messages() -> Iterator[HistoryEntry]:
-            for row in self._chunks(message_query, msg_t.c.created_at, msg_t.c.id, chunk):
+            for row in self._chunks(message_query, msg_t.c.created_at, msg_t.c.id, chunk, newest_first):
                 record = MessageRecord(*row[: len(MESSAGE_COLUMNS)])
                 yield HistoryEntry(record.created_at, 0, record.id, row.client_ref, row.phone, message=record)
 
         def events() -> Iterator[HistoryEntry]:
-            for row in self._chunks(event_query, event_t.c.at, event_t.c.id, chunk):
+            for row in self._chunks(event_query, event_t.c.at, event_t.c.id, chunk, newest_first):
                 record = EventRecord(*row[:6])
                 yield HistoryEntry(record.at, 1, record.id, row.client_ref, row.phone, event=record)
 
-        yield from heapq.merge(messages(), events(), key=lambda entry: entry.sort_key)
+        yield from heapq.merge(messages(), events(), key=lambda entry: entry.sort_key, reverse=newest_first)
 
-    def _chunks(self, query, time_column, id_column, size: int):
+    def _chunks(self, query, time_column, id_column, size: int, newest_first: bool = False):
         key = None
         while True:
             page = query
             if key is not None:
-                page = page.where(or_(time_column > key[0], and_(time_column == key[0], id_column > key[1])))
+                if newest_first:
+                    page = page.where(or_(time_column < key[0], and_(time_column == key[0], id_column < key[1])))
+                else:
+                    page = page.where(or_(time_column > key[0], and_(time_column == key[0], id_column > key[1])))
+            order = (time_column.desc(), id_column.desc()) if newest_first else (time_column, id_column)
             with self.read() as conn:
-                rows = conn.execute(page.order_by(time_column, id_column).limit(size)).all()
+                rows = conn.execute(page.order_by(*order).limit(size)).all()
             yield from rows
             if len(rows) < size:
                 return
