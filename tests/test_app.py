@@ -7,7 +7,6 @@ import pytest
 from msgterm.domain.folders import Folder
 from msgterm.messages import StoreChanged
 from msgterm.screens.main_screen import THREAD_WINDOW
-from msgterm.widgets.composer import Composer
 from msgterm.widgets.conversation_list import ConversationList
 
 from app_fixtures import HOSTILE, build_store, make_app
@@ -15,20 +14,25 @@ from conftest import add_client, inbound
 
 SIZE = (120, 36)
 
+
 def listing(app) -> ConversationList:
     return app.screen.query_one(ConversationList)
+
 
 def thread_text(app) -> str:
     return str(app.screen.query_one("#thread-text").render())
 
+
 def by_name(store, name):
     return next(c for c in store.conversations(limit=100) if c.title == name)
+
 
 async def open_named(pilot, app, name):
     await pilot.press("4")
     listing(app).select_id(by_name(app.store, name).id)
     await pilot.press("enter")
     await pilot.pause()
+
 
 async def test_reply_goes_out_and_moves_to_replied(tmp_path):
     store, clock = build_store(tmp_path)
@@ -48,6 +52,7 @@ async def test_reply_goes_out_and_moves_to_replied(tmp_path):
         assert (last.body, last.staff_username, last.status) == ("See you at 6", "desk", "queued")
         assert "See you at 6" in thread_text(app)
 
+
 @pytest.mark.parametrize("query", ["Grace Hop", "555 0202", "client2@example", "UID002", "C002"])
 async def test_new_conversation_from_the_to_field(tmp_path, query):
     store, clock = build_store(tmp_path)
@@ -66,6 +71,7 @@ async def test_new_conversation_from_the_to_field(tmp_path, query):
         assert store.conversation_count() == before  # she already had one: it is reused
         assert app.screen.focused.id == "reply"
 
+
 async def test_new_conversation_creates_one_for_a_client_without(tmp_path):
     store, clock = build_store(tmp_path)
     fresh = add_client(store, 9, first_name="Katherine", last_name="Johnson", mobile_phone="+14155550199")
@@ -78,6 +84,7 @@ async def test_new_conversation_creates_one_for_a_client_without(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert store.conversation_for_client(fresh).id == app.screen.open_id
+
 
 async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
     store, clock = build_store(tmp_path)
@@ -101,6 +108,7 @@ async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
         await pilot.pause()
         assert [n.message for n in app._notifications] == ["Grace Hopper: loud hello"]
 
+
 async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -118,6 +126,7 @@ async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
         await pilot.press("1")
         assert listing(app).selected is not None
         assert any(r.id == grace.id and r.unread_count == 2 for r in (listing(app).row(i) for i in range(listing(app).count)))
+
 
 async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path):
     store, clock = build_store(tmp_path)
@@ -139,6 +148,7 @@ async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path)
         await app.workers.wait_for_complete()
         assert by_name(store, "Alan Turing").folder is Folder.REPLIED
 
+
 async def test_options_menu_archives(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -149,6 +159,7 @@ async def test_options_menu_archives(tmp_path):
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         assert by_name(store, "Barbara Liskov").folder is Folder.ARCHIVED
+
 
 async def test_bracket_walks_unread_in_order(tmp_path):
     store, clock = build_store(tmp_path)
@@ -172,6 +183,7 @@ async def test_bracket_walks_unread_in_order(tmp_path):
         # Each one opened was marked read.
         assert all(by_name(store, t).folder is Folder.READ for t in expected)
 
+
 async def test_viewer_cannot_send_or_archive(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock, staff="viewer")
@@ -187,6 +199,7 @@ async def test_viewer_cannot_send_or_archive(tmp_path):
         assert any("cannot archive" in m for m in messages)
         assert any("cannot send" in m for m in messages)
     assert [(c.id, c.folder, c.unread_count) for c in store.conversations()] == before
+
 
 async def test_hostile_bodies_render_literally_and_the_app_keeps_running(tmp_path):
     store, clock = build_store(tmp_path, hostile=True)
@@ -205,6 +218,7 @@ async def test_hostile_bodies_render_literally_and_the_app_keeps_running(tmp_pat
         await pilot.pause()
         assert app.is_running
 
+
 async def test_contact_history_shows_messages_events_and_details(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -220,6 +234,7 @@ async def test_contact_history_shows_messages_events_and_details(tmp_path):
         await pilot.press("escape")
         assert app.screen.__class__.__name__ == "MainScreen"
 
+
 async def test_live_change_from_another_writer_appears_and_keeps_selection(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -234,6 +249,7 @@ async def test_live_change_from_another_writer_appears_and_keeps_selection(tmp_p
         assert listing(app).selected.id == chosen
         assert listing(app).row(0).title == "Edsger Dijkstra"
 
+
 async def test_help_lists_every_key(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -246,12 +262,14 @@ async def test_help_lists_every_key(tmp_path):
         for word in ("Unread", "Replied", "Archived", "All", "new conversation", "mute", "mark as unread", "archive", "options", "contact history"):
             assert word in text
 
+
 async def search_for(pilot, app, typed):
     await pilot.press("slash")
     assert app.screen.focused.id == "search"
     await pilot.press(*typed)
     await app.workers.wait_for_complete()
     await pilot.pause()
+
 
 async def test_search_a_word_and_land_on_the_matching_message_highlighted(tmp_path):
     store, clock = build_store(tmp_path)
@@ -269,8 +287,12 @@ async def test_search_a_word_and_land_on_the_matching_message_highlighted(tmp_pa
         assert app.screen.open_id == by_name(store, "Alan Turing").id
         assert "◆ search match" in thread_text(app)
         rendered = app.screen.query_one("#thread").rendered
-
         assert [rendered.plain[s.start:s.end] for s in rendered.spans if str(s.style) == "bold reverse"] == ["◆ search match", "Yoga"]
+        # Opening it made it Read; the results stay put and the live thread keeps the match.
+        app.screen.post_message(StoreChanged(frozenset({app.screen.open_id})))
+        await pilot.pause()
+        assert listing(app).count == 1 and "◆ search match" in thread_text(app)
+
 
 async def test_search_a_number_fragment_finds_the_client(tmp_path):
     store, clock = build_store(tmp_path)
@@ -286,6 +308,7 @@ async def test_search_a_number_fragment_finds_the_client(tmp_path):
         await pilot.pause()
         assert app.screen.open_id == by_name(store, "Grace Hopper").id
 
+
 async def test_search_filter_expression_then_escape_restores_the_folder(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
@@ -298,12 +321,14 @@ async def test_search_filter_expression_then_escape_restores_the_folder(tmp_path
         assert app.screen.search is None and listing(app).count == unread
         assert app.screen.focused is listing(app)
 
+
 async def test_a_query_that_cannot_be_understood_says_why_in_the_box(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await search_for(pilot, app, "after:soon")
         assert app.screen.query_one("#search").border_subtitle == "after:soon is not a date; write it as after:2026-10-01"
+
 
 async def test_search_results_page_in_as_the_cursor_reaches_the_end(tmp_path):
     store, clock = build_store(tmp_path)
@@ -317,6 +342,7 @@ async def test_search_results_page_in_as_the_cursor_reaches_the_end(tmp_path):
         await pilot.press("G", "G")
         assert listing(app).count == 120 and listing(app).complete
         assert listing(app).selected.last_preview == "locker 0 is jammed"
+
 
 async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the_top(tmp_path):
     store, clock = build_store(tmp_path)

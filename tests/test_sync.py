@@ -18,7 +18,6 @@ from msgterm.domain.folders import Folder
 from msgterm.settings import TwilioSettings
 from msgterm.store import open_store
 from msgterm.sync.poller import Poller, PollLoop
-from msgterm.sync.provider import AuthFailed
 from msgterm.sync.send import SendPipeline
 from msgterm.sync.twilio_provider import TwilioProvider
 

@@ -138,18 +138,21 @@ class ConversationStore(DirectoryStore):
         jumping to the bottom of 100,000 conversations skips a few rows, not all of them.
         """
         query = self._filtered(self._conversation_query(), view, filters)
-        if after is not None:
-            at, cid = after
-            query = query.where(
-                or_(conv_t.c.last_activity_at < at, and_(conv_t.c.last_activity_at == at, conv_t.c.id < cid))
-            )
-        newest_first = (conv_t.c.last_activity_at.desc(), conv_t.c.id.desc())
         if after is None and total is not None and offset > total // 2:
             limit = max(0, min(limit, total - offset))
             query = query.order_by(conv_t.c.last_activity_at, conv_t.c.id).offset(total - offset - limit).limit(limit)
             with self.read() as conn:
                 return [conversation_record(row) for row in reversed(conn.execute(query).all())]
-        query = query.order_by(*newest_first).offset(offset).limit(limit)
+        return self._newest_first(query, after=after, offset=offset, limit=limit)
+
+    def _newest_first(self, query, *, after: tuple[datetime, int] | None = None, offset: int = 0, limit: int) -> list[ConversationRecord]:
+        """Run a conversation query newest activity first, from a keyset position or an offset."""
+        if after is not None:
+            at, cid = after
+            query = query.where(
+                or_(conv_t.c.last_activity_at < at, and_(conv_t.c.last_activity_at == at, conv_t.c.id < cid))
+            )
+        query = query.order_by(conv_t.c.last_activity_at.desc(), conv_t.c.id.desc()).offset(offset).limit(limit)
         with self.read() as conn:
             return [conversation_record(row) for row in conn.execute(query)]
 

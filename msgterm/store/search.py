@@ -71,10 +71,7 @@ class SearchStore(ConversationStore):
         if all(f.isdigit() for f in fragments):
             matches.append(and_(conv_t.c.client_id.is_(None), *[conv_t.c.phone.like(f"%{f}%") for f in fragments]))
         statement = select(*CONVERSATION_COLUMNS).select_from(people).where(or_(*matches))
-        statement = self._narrowed(statement, query, view, filters)
-        statement = statement.order_by(conv_t.c.last_activity_at.desc(), conv_t.c.id.desc()).limit(limit)
-        with self.read() as conn:
-            return [conversation_record(row) for row in conn.execute(statement)]
+        return self._newest_first(self._narrowed(statement, query, view, filters), limit=limit)
 
     def search_conversations(
         self,
@@ -86,15 +83,7 @@ class SearchStore(ConversationStore):
         limit: int = 50,
     ) -> list[ConversationRecord]:
         """Conversations narrowed by the query's filters alone (a query without words)."""
-        statement = self._narrowed(self._conversation_query(), query, view, filters)
-        if after is not None:
-            at, cid = after
-            statement = statement.where(
-                or_(conv_t.c.last_activity_at < at, and_(conv_t.c.last_activity_at == at, conv_t.c.id < cid))
-            )
-        statement = statement.order_by(conv_t.c.last_activity_at.desc(), conv_t.c.id.desc()).limit(limit)
-        with self.read() as conn:
-            return [conversation_record(row) for row in conn.execute(statement)]
+        return self._newest_first(self._narrowed(self._conversation_query(), query, view, filters), after=after, limit=limit)
 
     def search_messages(
         self,
