@@ -63,11 +63,10 @@ class StoreBase:
                     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
                 yield connection
         except OperationalError as error:
-            from msgterm.store.errors import StoreBusy, describe_database_error
+            from msgterm.store.errors import BUSY, StoreBusy, is_busy
 
-            described = describe_database_error(error)
-            if described and "busy" in described:
-                raise StoreBusy(described) from error
+            if is_busy(error):
+                raise StoreBusy(BUSY) from error
             raise
 
     def _touch(self, conn: Connection, conversation_ids) -> None:

@@ -157,13 +157,7 @@ class ConversationStore(DirectoryStore):
             return [conversation_record(row) for row in conn.execute(query)]
 
     def conversation_count(self, view: FolderView = FolderView.ALL, filters: Filters = Filters()) -> int:
-        query = self._filtered(
-            select(func.count()).select_from(conv_t),
-            view,
-            filters,
-        )
-        with self.read() as conn:
-            return conn.scalar(query)
+        return self.folder_counts(filters)[view]
 
     def folder_counts(self, filters: Filters = Filters()) -> dict[FolderView, int]:
         """How many conversations each folder holds under ``filters`` (Unread counts threads)."""

@@ -9,6 +9,15 @@ class StoreBusy(MsgtermError):
     """Another terminal held the write lock too long; this change was not made."""
 
 
+BUSY = "the store is busy (another msgterm is writing to it); nothing was changed. Try again in a moment."
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite giving up on another connection's write lock."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 def describe_database_error(error: BaseException) -> str | None:
     """A clear message for a database error, or None when ``error`` is not one."""
     from sqlalchemy.exc import DBAPIError, OperationalError
@@ -17,8 +26,8 @@ def describe_database_error(error: BaseException) -> str | None:
         return None
     text = str(error.orig) if error.orig is not None else str(error)
     lowered = text.lower()
-    if "database is locked" in lowered or "database is busy" in lowered:
-        return "the store is busy (another msgterm is writing to it); nothing was changed. Try again in a moment."
+    if is_busy(error):
+        return BUSY
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
         return f"cannot write the store ({text}). Check that its folder exists and that you may write to it, or choose another with --db."
     if "not a database" in lowered:
