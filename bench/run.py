@@ -249,6 +249,7 @@ def measure_queries(db: Path, runs: int) -> dict:
 def measure_ingest(db: Path, count: int) -> dict:
     from msgterm.domain.provider_message import ProviderMessage
     from msgterm.store import open_store
+    from msgterm.sync.poller import Poller
 
     scratch = Path(tempfile.mkdtemp(prefix="msgterm-ingest-"))
     copy = scratch / "ingest.db"
@@ -270,15 +271,28 @@ def measure_ingest(db: Path, count: int) -> dict:
             "SM" + "%032x" % rng.getrandbits(128), "inbound" if inbound else "outbound",
             phone if inbound else BUSINESS, BUSINESS if inbound else phone, body, "received" if inbound else "delivered", at, at,
         ))
-        if len(batch) == 1000:  # a page of Twilio's message log
+        if len(batch) == 1000:  # a page of Twilio's message log (oldest first here)
             pages.append(batch)
             batch = []
     if batch:
         pages.append(batch)
+
+    class Log:
+        """The provider's message log as the poller reads it: pages, newest first."""
+
+        def list_messages(self, since):
+            return reversed(pages)
+
+        def recent_to(self, number, limit=50):
+            return []
+
+        def fetch_message(self, sid):
+            raise AssertionError("the benchmark log has no unfinished messages")
+
     began = time.perf_counter()
-    for page in pages:
-        store.ingest(page)
+    report = Poller(store, Log()).poll_once()
     elapsed = time.perf_counter() - began
+    assert report.new == count, report
     store.dispose()
 
     # Baseline: the same rows through a bare executemany into an index-free table.

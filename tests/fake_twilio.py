@@ -62,7 +62,6 @@ class FakeTwilio:
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     clock: object = None
-    list_delay: float = 0.0  # seconds each list page takes, to catch a sync mid-way
     _n: int = 0
 
     def __post_init__(self) -> None:
@@ -213,10 +212,6 @@ class FakeTwilio:
         return user == self.account_sid and password == self.auth_token
 
     def _list(self, handler, url) -> None:
-        if self.list_delay:
-            import time
-
-            time.sleep(self.list_delay)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         page_size = max(1, min(int(query.get("PageSize", 50)), 1000))
         page = int(query.get("Page", 0))

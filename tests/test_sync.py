@@ -17,7 +17,7 @@ from msgterm.cli import main
 from msgterm.domain.folders import Folder
 from msgterm.settings import TwilioSettings
 from msgterm.store import open_store
-from msgterm.sync.poller import Poller, PollLoop
+from msgterm.sync.poller import INGEST_BATCH, Poller, PollLoop, batched_pages
 from msgterm.sync.send import SendPipeline
 from msgterm.sync.twilio_provider import TwilioProvider
 
@@ -268,9 +268,18 @@ def _spawn(env, *args, log_path=None):
     return subprocess.Popen([sys.executable, "-m", "msgterm", *args], env=child_env, stdout=out, stderr=out)
 
 
+def test_pages_are_stored_in_batches_of_whole_pages():
+    pages = [[f"m{p}.{i}" for i in range(size)] for p, size in enumerate((4, 4, 3, 5, 1))]
+    batches = batched_pages(pages, 8)
+    assert batches == [pages[0] + pages[1], pages[2] + pages[3], pages[4]]
+    assert batched_pages([], 8) == [[]]  # no pages: one empty batch still moves the watermark
+
+
 def test_sigkill_in_the_middle_of_a_sync_then_restart_gives_exactly_the_log(twilio, env, tmp_path):
-    fill_log(twilio, clients=20, per_client=150, start=now() - timedelta(days=2))  # 3000 messages, 3+ pages each way
-    twilio.list_delay = 0.4
+    # 14,000 messages: more than one ingest batch (INGEST_BATCH), so that the kill can
+    # fall between the first batch's commit and the last one's, which moves the watermark.
+    fill_log(twilio, clients=20, per_client=700, start=now() - timedelta(days=2))
+    assert len(twilio.messages) > INGEST_BATCH
     process = _spawn(env, "sync", "--once")
     store = open_store(env["MSGTERM_DATABASE_URL"])
     deadline = time.monotonic() + 30
@@ -282,7 +291,6 @@ def test_sigkill_in_the_middle_of_a_sync_then_restart_gives_exactly_the_log(twil
     assert 0 < partial <= len(twilio.messages)
     if partial < len(twilio.messages):  # killed mid-cycle (a loaded machine may see it finish first)
         assert store.sync_status().watermark is None
-    twilio.list_delay = 0
     store.clock = lambda: now() + timedelta(seconds=10)  # the dead holder's lease has run out
     result = cli("sync", "--once")
     if result.exit_code != 0:  # the killed process's lease may still be live: wait it out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, any_, bindparam, func, insert, select
 
 from msgterm.store.engine import writer
 from msgterm.store import schema
@@ -80,7 +81,7 @@ class StoreBase:
             return
         if self.dialect == "postgresql":
             conn.exec_driver_sql(f"NOTIFY {CHANGES_CHANNEL}")
-        conn.execute(insert(schema.change_log), rows)
+        self.bulk_insert(conn, schema.change_log, rows)
 
     def wait_for_changes(self, timeout: float) -> None:
         """Block until another connection may have changed the store, or ``timeout`` passes.
@@ -99,25 +100,42 @@ class StoreBase:
             break
 
     def bulk_insert(self, conn: Connection, table, rows: list[dict]) -> None:
-        """Insert many rows with one driver ``executemany``.
+        """Insert many rows with one driver ``executemany``."""
+        if rows:
+            self.execute_many(conn, insert(table), rows)
+
+    def execute_many(self, conn: Connection, statement, rows: list[dict]) -> None:
+        """Run an INSERT or UPDATE once per row of ``rows`` with one driver ``executemany``.
 
         SQLAlchemy's per-row parameter handling costs more than SQLite's own work for a
-        page of a thousand messages; here each column's bind processor (datetime to text
-        on SQLite, nothing on PostgreSQL) is applied directly instead.
+        page of a thousand messages; here the statement is compiled once and each bound
+        value's processor (datetime to text on SQLite, nothing on PostgreSQL) is applied
+        directly. Rows are keyed by column name (INSERT) or bindparam name (UPDATE).
         """
         if not rows:
             return
-        names = list(rows[0])
-        compiled = insert(table).compile(dialect=conn.dialect, column_keys=names)
-        order = list(compiled.positiontup) if compiled.positional else names
         dialect = conn.dialect
-        process = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order}
-        convert = [(name, process[name]) for name in order]
+        compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+        order = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+        convert = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in order]
         if compiled.positional:
             params = [tuple(fn(row[name]) if fn else row[name] for name, fn in convert) for row in rows]
         else:
             params = [{name: fn(row[name]) if fn else row[name] for name, fn in convert} for row in rows]
         conn.exec_driver_sql(str(compiled), params)
+
+    def among(self, column, values: Iterable) -> ColumnElement[bool]:
+        """``column IN values`` with the values as one parameter, however many there are.
+
+        An expanding IN compiles a placeholder per value (and SQLite caps their number), which
+        costs more than the lookups for the thousands of SIDs, numbers and conversations of a
+        sync page; one JSON array (SQLite) or one array (PostgreSQL) compiles once.
+        """
+        values = list(values)
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        listed = func.json_each(bindparam(None, json.dumps(values))).table_valued("value")
+        return column.in_(select(listed.c.value))
 
     def dispose(self) -> None:
         if self._listener is not None:

@@ -142,14 +142,11 @@ class IngestStore(ConversationStore):
         return IngestResult(len(new_items), updated, frozenset(changed), tuple(alerts))
 
     def _known_sids(self, conn: Connection, sids: list[str]) -> dict:
-        known = {}
-        for start in range(0, len(sids), 500):
-            for row in conn.execute(
-                select(msg_t.c.sid, msg_t.c.id, msg_t.c.conversation_id, msg_t.c.status, msg_t.c.error_code, msg_t.c.sent_at)
-                .where(msg_t.c.sid.in_(sids[start : start + 500]))
-            ):
-                known[row.sid] = row
-        return known
+        rows = conn.execute(
+            select(msg_t.c.sid, msg_t.c.id, msg_t.c.conversation_id, msg_t.c.status, msg_t.c.error_code, msg_t.c.sent_at)
+            .where(self.among(msg_t.c.sid, sids))
+        )
+        return {row.sid: row for row in rows}
 
     def _refresh(self, conn: Connection, row, item: ProviderMessage) -> bool:
         if row.status == item.status and row.error_code == item.error_code and row.sent_at == item.sent_at:
@@ -190,17 +187,11 @@ class IngestStore(ConversationStore):
         return row.conversation_id
 
     def _conversation_ids(self, conn: Connection, phones: set[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        ordered = sorted(phones)
-        for start in range(0, len(ordered), 500):
-            found.update(
-                conn.execute(
-                    select(conv_t.c.phone, conv_t.c.id).where(
-                        conv_t.c.business_number == self.business_number, conv_t.c.phone.in_(ordered[start : start + 500])
-                    )
-                ).all()
-            )
-        return found
+        return dict(
+            conn.execute(
+                select(conv_t.c.phone, conv_t.c.id).where(conv_t.c.business_number == self.business_number, self.among(conv_t.c.phone, phones))
+            ).all()
+        )
 
     def _store_new(self, conn: Connection, items: list[ProviderMessage], changed: set[int]) -> list[tuple[int, str, str]]:
         """Insert new messages (oldest first), apply the folder rules per conversation; returns alerts.
@@ -269,14 +260,10 @@ class IngestStore(ConversationStore):
         for item in items:
             first.setdefault(item.client_number, item)
         owners: dict[str, int] = {}
-        numbers = sorted(first)
-        for start in range(0, len(numbers), 500):
-            for phone, client_pk in conn.execute(
-                select(client_t.c.mobile_phone, client_t.c.id)
-                .where(client_t.c.mobile_phone.in_(numbers[start : start + 500]))
-                .order_by(client_t.c.id.desc())
-            ):
-                owners[phone] = client_pk  # the lowest id wins, as in client_by_phone
+        for phone, client_pk in conn.execute(
+            select(client_t.c.mobile_phone, client_t.c.id).where(self.among(client_t.c.mobile_phone, first)).order_by(client_t.c.id.desc())
+        ):
+            owners[phone] = client_pk  # the lowest id wins, as in client_by_phone
         conn.execute(
             insert(conv_t),
             [
@@ -290,14 +277,11 @@ class IngestStore(ConversationStore):
         )
 
     def _states(self, conn: Connection, conversation_ids: list[int]) -> dict[int, tuple[ConversationState, datetime]]:
-        states = {}
-        for start in range(0, len(conversation_ids), 500):
-            for row in conn.execute(
-                select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted, conv_t.c.last_activity_at)
-                .where(conv_t.c.id.in_(conversation_ids[start : start + 500]))
-            ):
-                states[row.id] = (ConversationState(Folder(row.folder), row.unread_count, bool(row.muted)), row.last_activity_at)
-        return states
+        rows = conn.execute(
+            select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted, conv_t.c.last_activity_at)
+            .where(self.among(conv_t.c.id, conversation_ids))
+        )
+        return {row.id: (ConversationState(Folder(row.folder), row.unread_count, bool(row.muted)), row.last_activity_at) for row in rows}
 
     def _write_states(self, conn: Connection, rows: list[dict]) -> None:
         """One executemany per shape: conversations whose latest message changed, and the rest."""
@@ -308,14 +292,11 @@ class IngestStore(ConversationStore):
             values = {"folder": bindparam("folder"), "unread_count": bindparam("unread_count")}
             if with_activity:
                 values |= {name: bindparam(name) for name in ("last_activity_at", "last_preview", "last_direction")}
-            conn.execute(update(conv_t).where(conv_t.c.id == bindparam("cid")).values(**values), shaped)
+            self.execute_many(conn, update(conv_t).where(conv_t.c.id == bindparam("cid")).values(**values), shaped)
 
     def _titles(self, conn: Connection, conversation_ids: list[int]) -> dict[int, str]:
-        titles = {}
-        for start in range(0, len(conversation_ids), 500):
-            for row in conn.execute(self._conversation_query().where(conv_t.c.id.in_(conversation_ids[start : start + 500]))):
-                titles[row.id] = conversation_record(row).title
-        return titles
+        rows = conn.execute(self._conversation_query().where(self.among(conv_t.c.id, conversation_ids)))
+        return {row.id: conversation_record(row).title for row in rows}
 
     def _apply_opt_keyword(self, conn: Connection, conversation_id: int, body: str) -> None:
         keyword = opt_keyword(body)
