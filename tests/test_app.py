@@ -393,3 +393,22 @@ async def test_a_long_contact_history_shows_its_newest_entries_and_says_how_to_g
         assert f"Showing the latest {HISTORY_LIMIT} entries; the whole history: msgterm export --client C001 --json" in shown
         assert f"note {HISTORY_LIMIT + 19}" in shown and "note 0\n" not in shown
         assert shown.rindex("note 318") < shown.rindex(f"note {HISTORY_LIMIT + 19}")  # oldest first on screen
+
+
+async def test_start_reads_the_list_once_and_a_folder_change_from_the_sidebar_still_counts(tmp_path):
+    """The sidebar's widgets announce their first values at mount; that is not a change."""
+    store, clock = build_store(tmp_path)
+    reads = []
+    count_folders = store.folder_counts
+    store.folder_counts = lambda filters: reads.append(filters) or count_folders(filters)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert len(reads) == 1
+        await pilot.press("2")  # Replied, by key: the sidebar follows
+        assert app.screen.view.value == "replied"
+        await pilot.press("f")  # to the sidebar's folder list, which follows the key; pick Unread there
+        app.screen.query_one("#folders").highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.view.value == "unread" and listing(app).selected.title == "Barbara Liskov"

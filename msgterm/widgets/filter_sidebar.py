@@ -37,6 +37,8 @@ class FilterSidebar(VerticalScroll):
         self.values = values
         self.clock = clock
         self.view = FolderView.UNREAD
+        #: What the screen shows now; widgets announcing their first value change nothing.
+        self._shown: tuple[FolderView, Filters] = (self.view, Filters())
 
     def compose(self) -> ComposeResult:
         yield Label("Folders")
@@ -60,6 +62,7 @@ class FilterSidebar(VerticalScroll):
 
     def select_view(self, view: FolderView) -> None:
         self.view = view
+        self._shown = (view, self._shown[1])
         self.query_one("#folders", OptionList).highlighted = list(FolderView).index(view)
 
     @property
@@ -78,7 +81,10 @@ class FilterSidebar(VerticalScroll):
         )
 
     def _changed(self) -> None:
-        self.post_message(self.Changed(self.view, self.filters))
+        shown = (self.view, self.filters)
+        if shown != self._shown:
+            self._shown = shown
+            self.post_message(self.Changed(*shown))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
