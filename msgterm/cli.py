@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import version
 
 import click
 
@@ -87,7 +86,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.option("--db", "database", metavar="URL_OR_PATH", help="The store: a SQLite path or a database URL.")
 @click.option("--config", "config_path", metavar="PATH", help="The TOML configuration file.")
 @click.option("--as", "staff_name", metavar="STAFF", help="The staff member at this terminal.")
-@click.version_option(version("msgterm"), "--version", prog_name="msgterm")
+@click.version_option(None, "--version", package_name="msgterm", prog_name="msgterm")  # read when asked
 @click.pass_context
 def main(ctx: click.Context, database, config_path, staff_name) -> None:
     """msgterm: a keyboard-driven terminal Message Center for two-way SMS with clients."""
