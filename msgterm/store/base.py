@@ -101,8 +101,7 @@ class StoreBase:
 
     def bulk_insert(self, conn: Connection, table, rows: list[dict]) -> None:
         """Insert many rows with one driver ``executemany``."""
-        if rows:
-            self.execute_many(conn, insert(table), rows)
+        self.execute_many(conn, insert(table), rows)
 
     def execute_many(self, conn: Connection, statement, rows: list[dict]) -> None:
         """Run an INSERT or UPDATE once per row of ``rows`` with one driver ``executemany``.

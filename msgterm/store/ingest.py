@@ -187,11 +187,10 @@ class IngestStore(ConversationStore):
         return row.conversation_id
 
     def _conversation_ids(self, conn: Connection, phones: set[str]) -> dict[str, int]:
-        return dict(
-            conn.execute(
-                select(conv_t.c.phone, conv_t.c.id).where(conv_t.c.business_number == self.business_number, self.among(conv_t.c.phone, phones))
-            ).all()
+        query = select(conv_t.c.phone, conv_t.c.id).where(
+            conv_t.c.business_number == self.business_number, self.among(conv_t.c.phone, phones)
         )
+        return dict(conn.execute(query).all())
 
     def _store_new(self, conn: Connection, items: list[ProviderMessage], changed: set[int]) -> list[tuple[int, str, str]]:
         """Insert new messages (oldest first), apply the folder rules per conversation; returns alerts.
@@ -260,9 +259,8 @@ class IngestStore(ConversationStore):
         for item in items:
             first.setdefault(item.client_number, item)
         owners: dict[str, int] = {}
-        for phone, client_pk in conn.execute(
-            select(client_t.c.mobile_phone, client_t.c.id).where(self.among(client_t.c.mobile_phone, first)).order_by(client_t.c.id.desc())
-        ):
+        owned = select(client_t.c.mobile_phone, client_t.c.id).where(self.among(client_t.c.mobile_phone, first))
+        for phone, client_pk in conn.execute(owned.order_by(client_t.c.id.desc())):
             owners[phone] = client_pk  # the lowest id wins, as in client_by_phone
         conn.execute(
             insert(conv_t),
