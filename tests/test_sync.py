@@ -336,3 +336,23 @@ def test_auth_token_appears_in_no_log_store_or_export(twilio, env, tmp_path, mon
     texts.append(cli("export", "--json").output.encode())
     assert texts and all(TOKEN.encode() not in blob for blob in texts)
     assert any(b"sync ok" in blob for blob in texts)
+
+
+def test_batch_writes_store_times_exactly_as_single_writes(store):
+    """execute_many formats datetimes itself; SQLite compares them as text, so the text must
+    be SQLAlchemy's to the character (microseconds always written, even when zero)."""
+    from sqlalchemy import insert, select
+
+    from msgterm.store import schema
+
+    times = [datetime(2026, 11, 20, 9, 0), datetime(2026, 11, 20, 9, 0, 0, 7), datetime(999, 1, 2, 3, 4, 5, 600000)]
+    with store.write() as conn:
+        store.execute_many(conn, insert(schema.change_log), [{"conversation_id": 1, "at": at} for at in times])
+        for at in times:
+            conn.execute(insert(schema.change_log).values(conversation_id=2, at=at))
+    with store.read() as conn:
+        raw = conn.exec_driver_sql("SELECT conversation_id, at FROM change_log ORDER BY seq").all()
+        read_back = conn.scalars(select(schema.change_log.c.at).order_by(schema.change_log.c.seq)).all()
+    batch, single = [at for cid, at in raw if cid == 1], [at for cid, at in raw if cid == 2]
+    assert batch == single == ["2026-11-20 09:00:00.000000", "2026-11-20 09:00:00.000007", "0999-01-02 03:04:05.600000"]
+    assert read_back == times + times

@@ -55,7 +55,8 @@ NEW_CONVERSATION = ConversationState(folder=Folder.READ, unread_count=0, muted=F
 
 def inbound_message(state: ConversationState) -> Outcome:
     """A client texted in: Unread, one more unread, alert unless muted (from any folder)."""
-    return Outcome(replace(state, folder=Folder.UNREAD, unread_count=state.unread_count + 1), alert=not state.muted)
+    # Built directly, not with replace(): a sync applies this once per message.
+    return Outcome(ConversationState(Folder.UNREAD, state.unread_count + 1, state.muted), alert=not state.muted)
 
 
 def staff_outbound_message(state: ConversationState) -> Outcome:
