@@ -275,12 +275,24 @@ def test_pages_are_stored_in_batches_of_whole_pages():
     assert batched_pages([], 8) == [[]]  # no pages: one empty batch still moves the watermark
 
 
+SYNC_IN_BATCHES_OF_5000 = """
+import msgterm.sync.poller
+msgterm.sync.poller.INGEST_BATCH = 5_000
+from msgterm.cli import main
+main(["sync", "--once"])
+"""
+
+
 def test_sigkill_in_the_middle_of_a_sync_then_restart_gives_exactly_the_log(twilio, env, tmp_path):
-    # 14,000 messages: more than one ingest batch (INGEST_BATCH), so that the kill can
-    # fall between the first batch's commit and the last one's, which moves the watermark.
-    fill_log(twilio, clients=20, per_client=700, start=now() - timedelta(days=2))
-    assert len(twilio.messages) > INGEST_BATCH
-    process = _spawn(env, "sync", "--once")
+    # 12,000 messages in batches of 5,000 (the real batch, INGEST_BATCH, needs a log twice
+    # as long): the kill can fall between the first batch's commit and the last one's,
+    # which moves the watermark.
+    fill_log(twilio, clients=20, per_client=600, start=now() - timedelta(days=2))
+    assert INGEST_BATCH > 5_000
+    process = subprocess.Popen(
+        [sys.executable, "-c", SYNC_IN_BATCHES_OF_5000], env={**os.environ, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
     store = open_store(env["MSGTERM_DATABASE_URL"])
     deadline = time.monotonic() + 30
     while store.message_count() == 0 and time.monotonic() < deadline:
