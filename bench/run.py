@@ -334,19 +334,6 @@ def bare_executemany(scratch: Path, pages: list) -> float:
     return elapsed
 
 
-def python_loop_seconds() -> float:
-    """How fast this machine runs plain Python just now (a 10-million-step loop).
-
-    The budgets are absolute, but these machines are not alike and not steady: the same
-    loop has taken from 0.37 s to 1.6 s on one machine within an hour. Measured between
-    the sections, it tells what kind of machine a table was made on."""
-    began = time.perf_counter()
-    total = 0
-    for step in range(10_000_000):
-        total += step
-    return time.perf_counter() - began
-
-
 # ---- the table ----------------------------------------------------------------------------------
 
 
@@ -385,18 +372,13 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=100_000)
     parser.add_argument("--ingest-runs", type=int, default=3)
     args = parser.parse_args()
-    loops = [python_loop_seconds()]
     figures = measure_app(args.db, args.runs)
-    loops.append(python_loop_seconds())
     figures |= measure_queries(args.db, args.runs)
-    loops.append(python_loop_seconds())
     figures |= measure_ingest(args.db, args.ingest, args.ingest_runs)
-    loops.append(python_loop_seconds())
     with sqlite3.connect(args.db) as conn:
         sizes = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("client", "conversation", "message")]
     print(f"store: {sizes[0]:,} clients, {sizes[1]:,} conversations, {sizes[2]:,} messages; "
-          f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs; "
-          f"a 10-million-step Python loop took {min(loops):.2f}-{max(loops):.2f} s during the run")
+          f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
     print(table(figures))
 
 

@@ -60,6 +60,7 @@ def run_app(obj: Context, *, demo: bool) -> None:
         poll_interval=2.0 if demo else settings.twilio.poll_interval,
         history_days=settings.twilio.history_days,
         bell=settings.bell,
+        freeze_heap=True,
     )
     app.run()
 

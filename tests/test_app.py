@@ -412,3 +412,18 @@ async def test_start_reads_the_list_once_and_a_folder_change_from_the_sidebar_st
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.view.value == "unread" and listing(app).selected.title == "Barbara Liskov"
+
+
+@pytest.mark.parametrize("freeze_heap", [True, False])
+async def test_the_real_app_freezes_its_start_up_heap_after_the_first_paint(tmp_path, monkeypatch, freeze_heap):
+    """Start-up objects live as long as the app; frozen, full collections stop walking them
+    (tests build apps without it: a freeze would keep every earlier test's garbage)."""
+    import gc
+
+    store, clock = build_store(tmp_path)
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(listing(app).count))
+    app = make_app(store, clock, freeze_heap=freeze_heap)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert frozen == ([listing(app).count] if freeze_heap else [])  # once, with the list on screen
