@@ -193,6 +193,9 @@ def measure_app(db: Path, runs: int) -> dict:
     opens = []
     for _ in range(runs):
         terminal.press("g")
+        # Let the preview of #1 (drawn once the cursor rests 0.12 s) finish first: on a slow
+        # machine it can start just as the quiet wait ends, and the open then queues behind it.
+        time.sleep(0.4)
         opens.append(terminal.press_until("\r", "opened 1"))  # conversation #1: 2,000 messages, first in All
         terminal.press("\x1b")
         terminal.press("j")
@@ -219,8 +222,9 @@ def measure_app(db: Path, runs: int) -> dict:
     terminal.press("\t")
     filters = []
     for _ in range(runs):
-        filters.append(terminal.press_until(" ", "filtered"))  # toggle the first client type on
-        filters.append(terminal.press_until(" ", "filtered"))  # and off again
+        for _toggle in ("on", "off"):  # the first client type on, and off again
+            time.sleep(0.4)  # the preview of the row the filter left highlighted, as for opening
+            filters.append(terminal.press_until(" ", "filtered"))
     figures["filter"] = median(filters)
     figures["peak_rss_mb"] = terminal.peak_rss_mb()
     terminal.close()

@@ -9,15 +9,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, DateTime, Engine, any_, bindparam, func, insert, select
-from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME_TYPE
 
 from msgterm.store.engine import writer
 from msgterm.store import schema
 
 Clock = Callable[[], datetime]
-
-#: How SQLAlchemy stores a datetime in SQLite (text that sorts as the time does).
-SQLITE_DATETIME = SQLITE_DATETIME_TYPE._storage_format
 
 #: PostgreSQL: the channel terminals LISTEN on, and the advisory lock writers take turns with.
 CHANGES_CHANNEL = "msgterm_changes"
@@ -29,15 +25,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+#: Times the fast datetime format must write exactly as SQLAlchemy does (zero microseconds, a 3-digit year).
+_TIME_PROBES = (datetime(2001, 2, 3, 4, 5, 6), datetime(987, 6, 5, 4, 3, 2, 1))
+
+
 def _bind_processor(column_type, dialect):
     """The function that turns a Python value into the driver's, or None when it is as is.
 
     SQLAlchemy's SQLite DATETIME fills a %-format from a dict of the fields, which costs
-    more per value than SQLite's insert; ``isoformat`` writes the same text in C.
+    more per value than SQLite's insert; ``isoformat`` writes the same text in C. It is used
+    only where it gives SQLAlchemy's text to the character (times compare as text in SQLite).
     """
-    impl = column_type.dialect_impl(dialect)
-    standard = impl.bind_processor(dialect)
-    if dialect.name != "sqlite" or not isinstance(column_type, DateTime) or impl._storage_format != SQLITE_DATETIME:
+    standard = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if standard is None or not isinstance(column_type, DateTime):
+        return standard
+    if any(standard(probe) != probe.isoformat(" ", "microseconds") for probe in _TIME_PROBES):
         return standard
 
     def to_text(value):
