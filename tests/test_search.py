@@ -255,3 +255,22 @@ def test_a_first_sync_stores_the_log_oldest_first_so_search_lists_newest_first(s
 
     Poller(store, Log()).poll_once()
     assert [hit.last_preview for hit in SearchResults(store, parse("class")).rows(0, 20)] == [f"class {n}" for n in reversed(range(10))]
+
+
+def test_filtered_pages_read_along_the_activity_order_are_exactly_the_matching_conversations(store, clock):
+    """Given the total, the first pages of a broad filter are read along the activity order,
+    testing each conversation; every page must hold exactly what reading from the clients gives."""
+    members, prospects = [], []
+    for n in range(60):
+        client_type, group = ("Member", ("VIP",)) if n % 3 else ("Prospect", ())
+        pk = add_client(store, 100 + n, mobile_phone=f"+1212555{2000 + n:04d}", client_type=client_type, groups=group,
+                        home_location="Downtown" if n % 2 else "Uptown")
+        inbound(store, f"+1212555{2000 + n:04d}", f"hello {n}", at=clock.advance(minutes=1 if n % 4 else 0))
+        (members if n % 3 else prospects).append((n, store.conversation_for_client(pk).id))
+    for filters in (Filters(client_types=("member",)), Filters(groups=("VIP",)), Filters(locations=("Downtown",), client_types=("Member",))):
+        total = store.folder_counts(filters)[FolderView.ALL]
+        from_clients = [c.id for c in store.conversations(FolderView.ALL, filters, limit=100)]
+        along = [c.id for offset in range(0, total, 3) for c in store.conversations(FolderView.ALL, filters, offset=offset, limit=3, total=total)]
+        assert along == from_clients and len(from_clients) == total
+    newest_first = [cid for _n, cid in reversed(members)]  # every minute but each fourth
+    assert [c.id for c in store.conversations(FolderView.ALL, Filters(client_types=("Member",)), limit=3, total=40)] == newest_first[:3]

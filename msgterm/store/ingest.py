@@ -281,7 +281,7 @@ class IngestStore(ConversationStore):
         rows = conn.execute(
             select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted, conv_t.c.last_activity_at)
             .where(self.among(conv_t.c.id, conversation_ids))
-        ).tuples().all()
+        ).all()
         return {
             cid: (ConversationState(FOLDERS[folder], unread_count, bool(muted)), last_activity)
             for cid, folder, unread_count, muted, last_activity in rows
