@@ -327,7 +327,9 @@ def test_two_processes_on_one_store_only_one_polls_and_the_other_takes_over(twil
         killed_at = time.monotonic()
         while "sync ok" not in (tmp_path / "b.log").read_text() and time.monotonic() - killed_at < 10:
             time.sleep(0.1)
-        assert time.monotonic() - killed_at <= 2 * 1 + 1.5  # two intervals (1 s), plus process slack
+        # Two intervals (1 s) for the lease to run out, then the survivor's next try and its
+        # cycle: 3.7 s in all on a slow machine. This checks a takeover, not a speed.
+        assert "sync ok" in (tmp_path / "b.log").read_text() and time.monotonic() - killed_at <= 2 * 1 + 5
     finally:
         for process in (a, b):
             if process.poll() is None:
