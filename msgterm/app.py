@@ -64,7 +64,7 @@ class MsgtermApp(App):
         self.first_run_config = first_run_config
         self.watch_changes = watch_changes
         self.start_poller = start_poller
-        self.freeze_heap = freeze_heap
+        self._freezes_left = 2 if freeze_heap else 0  # after the first paint, after the first sync step
         self.send_pipeline = SendPipeline(store, provider, region) if store and provider else None
         self.poll_loop = PollLoop(Poller(store, provider, history_days=history_days), poll_interval) if store and provider else None
         self._stop = threading.Event()
@@ -85,16 +85,8 @@ class MsgtermApp(App):
 
     def start_background_work(self) -> None:
         """The change watcher and the poller; the main screen starts them after its first paint,
-        which they would otherwise slow (the poller's first step imports the Twilio client).
-
-        With ``freeze_heap`` (the real app; not in tests, where it would keep every earlier
-        test's garbage), what exists by now, modules and the first screen, is frozen: it
-        lives as long as the process, and the garbage collector stops walking it. Unfrozen,
-        each full collection walked it all and stalled the UI for 100-190 ms every few
-        seconds of browsing a big store; frozen, 25-80 ms.
-        """
-        if self.freeze_heap:
-            gc.freeze()
+        which they would otherwise slow (the poller's first step imports the Twilio client)."""
+        self._freeze_long_lived()
         if self.watch_changes:
             self.watch_store()
         if self.poll_loop is not None and self.start_poller:
@@ -113,7 +105,20 @@ class MsgtermApp(App):
         """One poll step on the calling thread (tests, and after a send in the demo)."""
         self.post_sync(self.poll_loop.step())
 
+    def _freeze_long_lived(self) -> None:
+        """With ``freeze_heap`` (the real app; not in tests, where it would keep every earlier
+        test's garbage), freeze what exists after the first paint (modules, the first screen)
+        and again after the first sync step (the Twilio client): it lives as long as the
+        process, and the garbage collector stops walking it. Unfrozen, each full collection
+        walked it all and stalled the UI for 100-190 ms every few seconds of browsing a big
+        store; frozen twice, 8-25 ms. (Garbage cycles not yet collected at those two moments
+        are kept too, once.)"""
+        if self._freezes_left:
+            self._freezes_left -= 1
+            gc.freeze()
+
     def post_sync(self, outcome) -> None:
+        self._freeze_long_lived()
         if isinstance(self.screen, Screen):
             self.screen.post_message(SyncStepped(outcome))
         report = outcome.report

@@ -415,9 +415,10 @@ async def test_start_reads_the_list_once_and_a_folder_change_from_the_sidebar_st
 
 
 @pytest.mark.parametrize("freeze_heap", [True, False])
-async def test_the_real_app_freezes_its_start_up_heap_after_the_first_paint(tmp_path, monkeypatch, freeze_heap):
-    """Start-up objects live as long as the app; frozen, full collections stop walking them
-    (tests build apps without it: a freeze would keep every earlier test's garbage)."""
+async def test_the_real_app_freezes_what_lives_as_long_as_it_after_the_first_paint_and_sync(tmp_path, monkeypatch, freeze_heap):
+    """Start-up objects and the sync's client live as long as the app; frozen, full
+    collections stop walking them (tests build apps without it: a freeze would keep every
+    earlier test's garbage)."""
     import gc
 
     store, clock = build_store(tmp_path)
@@ -426,4 +427,8 @@ async def test_the_real_app_freezes_its_start_up_heap_after_the_first_paint(tmp_
     app = make_app(store, clock, freeze_heap=freeze_heap)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
-        assert frozen == ([listing(app).count] if freeze_heap else [])  # once, with the list on screen
+        shown = listing(app).count
+        assert frozen == ([shown] if freeze_heap else [])  # once, with the list on screen
+        app.poll_now()
+        app.poll_now()
+        assert frozen == ([shown, shown] if freeze_heap else [])  # and once after the first sync step
