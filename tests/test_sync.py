@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -370,3 +371,75 @@ def test_batch_writes_store_times_exactly_as_single_writes(store):
     batch, single = [at for cid, at in raw if cid == 1], [at for cid, at in raw if cid == 2]
     assert batch == single == ["2026-11-20 09:00:00.000000", "2026-11-20 09:00:00.000007", "0999-01-02 03:04:05.600000"]
     assert read_back == times + times
+
+
+def test_unfinished_outbound_are_exactly_our_sends_not_final_yet_read_through_their_index(any_store):
+    """The poller refreshes these every cycle: every status Twilio has, both directions, with
+    and without a SID; and on SQLite the query must use the partial index, not read every message."""
+    from sqlalchemy import event
+
+    from msgterm.domain.provider_message import FINAL_STATUSES, ProviderMessage
+    from msgterm.store.ingest import UNFINISHED_OUTBOUND
+
+    statuses = ["queued", "sending", "sent", "accepted", "scheduled", "delivered", "undelivered", "failed", "read", "canceled"]
+    at = datetime(2026, 11, 20, 9, 0)
+    log = [
+        ProviderMessage(f"SMout{n:029d}", "outbound", BUSINESS, "+12125550300", f"to client {n}", status, at + timedelta(seconds=n), None)
+        for n, status in enumerate(statuses)
+    ] + [ProviderMessage("SMin" + "0" * 30, "inbound", "+12125550300", BUSINESS, "hi", "received", at, at)]
+    any_store.ingest(log)
+    manager = any_store.add_staff("manager", "Max Manager", "Manager")[0]
+    conversation_id = any_store.conversations()[0].id
+    any_store.begin_send(manager, conversation_id, "still sending, no SID yet")
+
+    statements = []
+
+    def note(_conn, _cursor, sql, params, _context, _many):
+        statements.append((sql, params))
+
+    event.listen(any_store.engine, "before_cursor_execute", note)
+    unfinished = any_store.unfinished_outbound()
+    event.remove(any_store.engine, "before_cursor_execute", note)
+
+    assert [(m.sid, m.status) for m in unfinished] == [
+        (item.sid, item.status) for item in log if item.direction == "outbound" and item.status not in FINAL_STATUSES
+    ]
+    assert [m.status for m in unfinished] == ["queued", "sending", "sent", "accepted", "scheduled"]
+    # The index's condition names exactly the final statuses of the domain.
+    assert set(re.findall(r"'(\w+)'", UNFINISHED_OUTBOUND.text)) == FINAL_STATUSES | {"outbound"}
+    if any_store.dialect == "sqlite":
+        sql, params = next((sql, params) for sql, params in statements if "ORDER BY message.id" in sql)
+        with any_store.read() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+        assert any("ix_message_unfinished_outbound" in row[-1] for row in plan), plan
+
+
+def test_the_collector_is_paused_while_a_batch_is_stored_and_only_then(store):
+    """A batch's short-lived rows must not set off full collections (README, Sync)."""
+    import gc
+
+    from msgterm.domain.provider_message import ProviderMessage
+
+    seen = []
+    real_ingest = store.ingest
+
+    def ingest(batch, **kwargs):
+        seen.append(gc.isenabled())
+        return real_ingest(batch, **kwargs)
+
+    store.ingest = ingest
+
+    class Log:
+        def list_messages(self, since):
+            at = store.clock() - timedelta(hours=1)
+            return [[ProviderMessage("SM" + "1" * 32, "inbound", "+12125550300", BUSINESS, "hi", "received", at, at)]]
+
+    assert gc.isenabled()
+    Poller(store, Log()).poll_once()
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # paused by someone else: the poller leaves it so
+    try:
+        Poller(store, Log()).poll_once()
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()

@@ -21,7 +21,7 @@ HEADER = '''"""The store's tables in SQLAlchemy Core, generated from models.py b
 Do not edit: change models.py, then run ``uv run python -m msgterm.store.gen_schema``.
 """
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
 metadata = MetaData()
 '''
@@ -64,8 +64,11 @@ def generate() -> str:
                 names = ", ".join(repr(c.name) for c in constraint.columns)
                 lines.append(f"    UniqueConstraint({names}),")
         for index in sorted(table.indexes, key=lambda i: i.name):
-            if len(index.columns) > 1:
-                names = ", ".join(repr(c.name) for c in index.columns)
+            names = ", ".join(repr(c.name) for c in index.columns)
+            where = index.dialect_options["sqlite"]["where"]
+            if where is not None:  # a partial index, alike on both databases
+                lines.append(f"    Index({index.name!r}, {names}, sqlite_where=text({where.text!r}), postgresql_where=text({where.text!r})),")
+            elif len(index.columns) > 1:
                 lines.append(f"    Index({index.name!r}, {names}),")
         lines.append(")")
         out.append("\n\n" + "\n".join(lines) + "\n")

@@ -23,6 +23,9 @@ sync_t = schema.sync_state
 DEFAULT_SYNC = "default"
 ALERTS_PER_BATCH = 20
 FOLDERS = {folder.value: folder for folder in Folder}  # a dict lookup: Folder(value) is a slow Enum call per row
+UNFINISHED_OUTBOUND = next(
+    index for index in msg_t.indexes if index.name == "ix_message_unfinished_outbound"
+).dialect_options["sqlite"]["where"]
 
 
 class LeaseLost(Exception):
@@ -247,14 +250,14 @@ class IngestStore(ConversationStore):
                 row |= {"last_activity_at": latest.created_at, "last_preview": preview_of(latest.body), "last_direction": latest.direction}
             rows.append(row)
             if alert is not None:
-                alerted.append((conversation_id, clean_line(alert.body)[:80]))
+                alerted.append((conversation_id, alert.body))
         self._write_states(conn, rows)
         self._touch(conn, per_conversation)
         for conversation_id, body in keywords:
             self._apply_opt_keyword(conn, conversation_id, body)
         alerted = alerted[-ALERTS_PER_BATCH:]
-        titles = self._titles(conn, [cid for cid, _preview in alerted])
-        return [(cid, titles[cid], preview) for cid, preview in alerted]
+        titles = self._titles(conn, [cid for cid, _body in alerted])
+        return [(cid, titles[cid], clean_line(body)[:80]) for cid, body in alerted]
 
     def _create_conversations(self, conn: Connection, items: list[ProviderMessage]) -> None:
         """One conversation per new number (linked to its client), starting at its first message."""
@@ -321,16 +324,13 @@ class IngestStore(ConversationStore):
         )
 
     def unfinished_outbound(self, limit: int = 500) -> list[MessageRecord]:
-        """Outbound messages whose status is not final yet, to refresh by SID."""
-        from msgterm.domain.provider_message import FINAL_STATUSES
+        """Outbound messages whose status is not final yet, to refresh by SID.
 
+        The condition is the partial index's own, word for word: SQLite uses a partial index
+        only for a query that repeats its terms (with the same constants, not parameters).
+        """
         with self.read() as conn:
-            ids = conn.scalars(
-                select(msg_t.c.id)
-                .where(msg_t.c.direction == "outbound", msg_t.c.sid.is_not(None), msg_t.c.status.not_in(FINAL_STATUSES))
-                .order_by(msg_t.c.id)
-                .limit(limit)
-            ).all()
+            ids = conn.scalars(select(msg_t.c.id).where(UNFINISHED_OUTBOUND).order_by(msg_t.c.id).limit(limit)).all()
         return [self.message(mid) for mid in ids]
 
     # ---- the send pipeline's writes -----------------------------------------------------------

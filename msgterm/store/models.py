@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -115,10 +115,26 @@ class Conversation(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime)
 
 
+#: Our messages whose status may still change (not in FINAL_STATUSES): few, and the poller
+#: asks for them every cycle, so they get a partial index rather than a scan of every message.
+#: Every insert tests this, so it is written with "<>": "NOT IN (...)" builds a lookup table
+#: each time it runs, which made inserting a sync batch 20% slower.
+UNFINISHED_OUTBOUND = (
+    "direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered'"
+    " AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled'"
+)
+
+
 class Message(SQLModel, table=True):
     """One SMS, inbound or outbound, as the provider's log knows it."""
 
-    __table_args__ = (Index("ix_message_conversation_time", "conversation_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_message_conversation_time", "conversation_id", "created_at", "id"),
+        Index(
+            "ix_message_unfinished_outbound", "id",
+            sqlite_where=text(UNFINISHED_OUTBOUND), postgresql_where=text(UNFINISHED_OUTBOUND),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     sid: str | None = Field(default=None, unique=True)
     conversation_id: int = Field(foreign_key="conversation.id")

@@ -3,7 +3,7 @@
 Do not edit: change models.py, then run ``uv run python -m msgterm.store.gen_schema``.
 """
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
 metadata = MetaData()
 
@@ -119,6 +119,7 @@ message = Table(
     Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=True),
     Column('automated', Boolean(), nullable=False),
     Index('ix_message_conversation_time', 'conversation_id', 'created_at', 'id'),
+    Index('ix_message_unfinished_outbound', 'id', sqlite_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled'"), postgresql_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled'")),
 )
 
 

@@ -6,11 +6,14 @@ loop; both go through ``PollLoop`` for the lease, the interval and the backoff.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import random
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,6 +43,25 @@ def batched_pages(pages: list[list[ProviderMessage]], size: int) -> list[list[Pr
             batches.append([])
         batches[-1].extend(page)
     return batches
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block.
+
+    Storing a batch allocates a few objects per message (rows, states, outcomes) that all
+    live until its commit and form no cycles; the full collections they set off walk every
+    object of the process each time, about a tenth of a sync of 100,000 messages (README).
+    Whatever the block leaves behind is collected once it ends.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def holder_name() -> str:
@@ -98,7 +120,8 @@ class Poller:
         return report
 
     def _ingest(self, report: CycleReport, batch: list[ProviderMessage], fence, watermark: datetime | None) -> None:
-        result = self.store.ingest(batch, watermark=watermark, fence=fence)
+        with collector_paused():
+            result = self.store.ingest(batch, watermark=watermark, fence=fence)
         report.fetched += len(batch)
         report.new += result.new_messages
         report.updated += result.updated_messages
