@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from msgterm.domain.sanitize import clean_line  # noqa: E402
 from msgterm.store import open_store  # noqa: E402
 from msgterm.store.directory import client_search_text  # noqa: E402
+from msgterm.store import schema  # noqa: E402
 
 BUSINESS = "+12125550100"
 LONG_CONVERSATION = 2000
@@ -74,8 +75,15 @@ def body(rng: random.Random, inbound: bool) -> str:
     return template.format(cls=rng.choice(CLASSES), day=rng.choice(DAYS), time=rng.choice(TIMES))
 
 
-def stamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DateTime format
+def _sqlite_writer(column):
+    """How the store writes ``column`` into SQLite: the same text or number, to the character."""
+    from sqlalchemy.dialects import sqlite
+
+    return column.type.dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+
+
+stamp = _sqlite_writer(schema.conversation.c.last_activity_at)
+message_time = _sqlite_writer(schema.message.c.created_at)
 
 
 def build(path: Path, clients: int, messages: int, seed: int) -> None:
@@ -147,7 +155,7 @@ def build(path: Path, clients: int, messages: int, seed: int) -> None:
         batch.append((
             f"SM{seed:04x}{n:028x}", c + 1, "inbound" if inbound else "outbound", text,
             "received" if inbound else "delivered", phone if inbound else BUSINESS, BUSINESS if inbound else phone,
-            stamp(at), stamp(at), 1, 0, None, 0 if inbound else 1,
+            message_time(at), stamp(at), 1, 0, None, 0 if inbound else 1,
         ))
         if first_seen[c] is None:
             first_seen[c] = at

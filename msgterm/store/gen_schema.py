@@ -23,6 +23,8 @@ Do not edit: change models.py, then run ``uv run python -m msgterm.store.gen_sch
 
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
+from msgterm.store.types import EpochMicroseconds
+
 metadata = MetaData()
 '''
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from msgterm.store.types import EpochMicroseconds
+
 
 class Location(SQLModel, table=True):
     """A home location of the business (a studio, a branch)."""
@@ -109,7 +111,7 @@ class Conversation(SQLModel, table=True):
     folder: str = "read"
     unread_count: int = 0
     muted: bool = False
-    last_activity_at: datetime = Field(sa_type=DateTime)
+    last_activity_at: datetime = Field(sa_type=EpochMicroseconds)
     last_preview: str = ""
     last_direction: str = ""
     created_at: datetime = Field(sa_type=DateTime)
@@ -145,7 +147,7 @@ class Message(SQLModel, table=True):
     error_message: str | None = None
     from_number: str = ""
     to_number: str = ""
-    created_at: datetime = Field(sa_type=DateTime)
+    created_at: datetime = Field(sa_type=EpochMicroseconds)
     sent_at: datetime | None = Field(default=None, sa_type=DateTime)
     num_segments: int = 1
     num_media: int = 0

@@ -5,6 +5,8 @@ Do not edit: change models.py, then run ``uv run python -m msgterm.store.gen_sch
 
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
+from msgterm.store.types import EpochMicroseconds
+
 metadata = MetaData()
 
 
@@ -68,7 +70,7 @@ conversation = Table(
     Column('folder', String(), nullable=False),
     Column('unread_count', Integer(), nullable=False),
     Column('muted', Boolean(), nullable=False),
-    Column('last_activity_at', DateTime(), nullable=False),
+    Column('last_activity_at', EpochMicroseconds(), nullable=False),
     Column('last_preview', String(), nullable=False),
     Column('last_direction', String(), nullable=False),
     Column('created_at', DateTime(), nullable=False),
@@ -112,7 +114,7 @@ message = Table(
     Column('error_message', String(), nullable=True),
     Column('from_number', String(), nullable=False),
     Column('to_number', String(), nullable=False),
-    Column('created_at', DateTime(), nullable=False),
+    Column('created_at', EpochMicroseconds(), nullable=False),
     Column('sent_at', DateTime(), nullable=True),
     Column('num_segments', Integer(), nullable=False),
     Column('num_media', Integer(), nullable=False),
