@@ -23,6 +23,15 @@ def thread_text(app) -> str:
     return str(app.screen.query_one("#thread-text").render())
 
 
+async def settled(pilot, condition, timeout: float = 5.0) -> bool:
+    """Wait until ``condition()`` holds (workers finished), at most ``timeout`` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
 def by_name(store, name):
     return next(c for c in store.conversations(limit=100) if c.title == name)
 
@@ -370,11 +379,10 @@ async def test_the_thread_pane_clears_when_the_list_empties(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
-        assert "Barbara Liskov" in thread_text(app)  # the preview of the first unread
+        # The preview of the first unread (drawn once the cursor has rested).
+        assert await settled(pilot, lambda: "Barbara Liskov" in thread_text(app)), thread_text(app)
         await search_for(pilot, app, "nothing matches this")
-        await pilot.pause(0.3)
-        assert listing(app).count == 0 and thread_text(app) == "No conversation selected."
+        assert await settled(pilot, lambda: listing(app).count == 0 and thread_text(app) == "No conversation selected.")
 
 
 async def test_a_long_contact_history_shows_its_newest_entries_and_says_how_to_get_all(tmp_path):
