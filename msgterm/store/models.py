@@ -1,7 +1,9 @@
 """SQLModel tables of the store.
 
 Times are stored as naive UTC datetimes (SQLite has no time zones and PostgreSQL's
-``timestamp`` keeps whatever it is given); the store API converts at its edges.
+``timestamp`` keeps whatever it is given); the store API converts at its edges. The two
+indexed times that a sync changes in bulk, a message's and a conversation's last activity,
+are integers on SQLite (``EpochMicroseconds``), the rest SQLite's text.
 Columns that the conversation list needs on every paint (last activity, preview,
 unread count, folder) live on the conversation row itself so that the list is one
 indexed query, never an aggregate over messages.
