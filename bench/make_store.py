@@ -82,8 +82,10 @@ def _sqlite_writer(column):
     return column.type.dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
 
 
-stamp = _sqlite_writer(schema.conversation.c.last_activity_at)
 message_time = _sqlite_writer(schema.message.c.created_at)
+sent_time = _sqlite_writer(schema.message.c.sent_at)
+activity_time = _sqlite_writer(schema.conversation.c.last_activity_at)
+created_time = _sqlite_writer(schema.conversation.c.created_at)
 
 
 def build(path: Path, clients: int, messages: int, seed: int) -> None:
@@ -155,7 +157,7 @@ def build(path: Path, clients: int, messages: int, seed: int) -> None:
         batch.append((
             f"SM{seed:04x}{n:028x}", c + 1, "inbound" if inbound else "outbound", text,
             "received" if inbound else "delivered", phone if inbound else BUSINESS, BUSINESS if inbound else phone,
-            message_time(at), stamp(at), 1, 0, None, 0 if inbound else 1,
+            message_time(at), sent_time(at), 1, 0, None, 0 if inbound else 1,
         ))
         if first_seen[c] is None:
             first_seen[c] = at
@@ -175,7 +177,7 @@ def build(path: Path, clients: int, messages: int, seed: int) -> None:
         folder = "archived" if roll < 0.08 else ("unread" if unread[c] else "replied" if direction == "outbound" else "read")
         rows.append((
             BUSINESS, numbers[c], owners[c], folder, unread[c] if folder == "unread" else 0, int(rng.random() < 0.03),
-            stamp(at), clean_line(text)[:120], direction, stamp(first_seen[c] or start),
+            activity_time(at), clean_line(text)[:120], direction, created_time(first_seen[c] or start),
         ))
     db.executemany(
         "INSERT INTO conversation(business_number, phone, client_id, folder, unread_count, muted, last_activity_at,"
