@@ -158,7 +158,6 @@ def test_epoch_microseconds_round_trip_and_order_on_both_databases(url):
     store = open_store(url)
     times = [datetime.fromisoformat(at) for at in TIMES_AS_TEXT] + [datetime(2026, 11, 25, 9, 30, 15, 999999)]
     with store.write() as conn:
-        store.execute_many(conn, schema.change_log.insert(), [{"conversation_id": 1, "at": times[0]}])  # a plain DateTime still
         for n, at in enumerate(times, start=1):
             conn.execute(schema.conversation.insert().values(
                 business_number="", phone=f"+1212555040{n}", folder="read", unread_count=0, muted=False,
