@@ -305,7 +305,7 @@ def sync_into_copy(db: Path, scratch: Path, pages: list, count: int) -> float:
     class Log:
         """The provider's message log as the poller reads it: pages, newest first."""
 
-        def list_messages(self, since):
+        def list_messages(self, **days):
             return reversed(pages)
 
         def recent_to(self, number, limit=50):

@@ -25,6 +25,8 @@ class TwilioSettings:
     api_key: str | None = None
     api_secret: str | None = field(default=None, repr=False)
     number: str | None = None
+    #: Every number whose messages are read (a Messaging Service's sender pool); empty: ``number``.
+    numbers: tuple[str, ...] = ()
     messaging_service_sid: str | None = None
     api_url: str = "https://api.twilio.com"
     poll_interval: float = 10.0
@@ -86,6 +88,7 @@ _ENV = {
     "twilio.api_key": "TWILIO_API_KEY",
     "twilio.api_secret": "TWILIO_API_SECRET",
     "twilio.number": "MSGTERM_TWILIO_NUMBER",
+    "twilio.numbers": "MSGTERM_TWILIO_NUMBERS",
     "twilio.messaging_service_sid": "MSGTERM_TWILIO_MESSAGING_SERVICE_SID",
     "twilio.api_url": "MSGTERM_TWILIO_API_URL",
     "twilio.poll_interval": "MSGTERM_POLL_INTERVAL",
@@ -145,6 +148,15 @@ def _coerce(key: str, value, source: str):
         if number < 0:
             fail("zero or more days")
         return number
+    if key == "twilio.numbers":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+            fail('a list of numbers, e.g. ["+12125550100", "+12125550101"]')
+        numbers = tuple(item.strip() for item in items if item.strip())
+        bad = [n for n in numbers if not (n.startswith("+") and n[1:].isdigit())]
+        if bad:
+            fail(f"numbers in E.164 form (+ and digits); {bad[0]!r} is not")
+        return numbers
     if not isinstance(value, str):
         fail("a string")
     return value

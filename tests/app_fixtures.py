@@ -54,6 +54,7 @@ def build_store(tmp_path, *, hostile: bool = False, url=None):
             clock.advance(minutes=1)
             inbound(store, phones[0], body)
     clock.now = T0
+    store.mark_synced(T0)
     return store, clock
 
 

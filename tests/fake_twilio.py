@@ -2,9 +2,13 @@
 
 It answers the Messages endpoints of API v2010 the way Twilio does: the message JSON
 fields of ``api.v2010.account.message``, RFC 2822 dates, numbers and segments as strings,
-newest first, ``next_page_uri`` paging (PageSize up to 1000, PageToken keyset), To/From
-and DateSent filters at UTC-day granularity (``DateSent>`` and ``DateSent<`` inclusive),
-HTTP Basic auth, and Twilio's error JSON. Faults can be queued for the next requests.
+newest first by the time sent (``date_sent``; not yet sent: created), ``next_page_uri``
+paging (PageSize up to 1000, PageToken keyset), To/From and DateSent filters at UTC-day
+granularity (``DateSent``, and ``DateSent>`` and ``DateSent<`` inclusive), HTTP Basic
+auth, and Twilio's error JSON; and a Messaging Service's sender pool
+(``/v1/Services/{Sid}/PhoneNumbers``). Faults can be queued for the next requests, list
+pages can be given the real API's pace (``page_delay``), and ``on_list`` runs before each
+list page is answered (to add messages while a sync pages, or to stop a process).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
@@ -62,11 +67,24 @@ class FakeTwilio:
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     clock: object = None
+    #: Seconds each list page takes to answer (Twilio's own: 0.3-1 s for a page of 1,000).
+    page_delay: float = 0.0
+    #: Called with the request's query before each list request is answered (faults it
+    #: queues apply to that request).
+    on_list: object = None
+    #: Answer every list page with itself as its next page (a paging bug seen in a mock).
+    stuck_paging: bool = False
+    #: Messaging Services and their sender pools.
+    services: dict[str, list[str]] = field(default_factory=dict)
     _n: int = 0
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self.clock = self.clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
+        self._listed: dict[tuple, tuple[list[dict], dict[str, int]]] = {}  # per filter: rows, sid -> position
+
+    def list_calls(self) -> int:
+        return sum(1 for method, path in self.requests if method == "GET" and path.split("?")[0].endswith("/Messages.json"))
 
     # ---- the log -------------------------------------------------------------------------
 
@@ -104,7 +122,29 @@ class FakeTwilio:
         }
         with self.lock:
             self.messages.append(message)
+            self._listed.clear()
         return message
+
+    def bulk(self, records: list[tuple[str, str, str, datetime]], direction_out: str = "outbound-api") -> None:
+        """Many messages at once: (direction, client number, body, time) each, sent at that time."""
+        rows = []
+        for direction, number, body, at in records:
+            sid = self._sid()
+            inbound = direction == "inbound"
+            rows.append({
+                "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
+                "date_created": rfc2822(at), "date_sent": rfc2822(at), "date_updated": rfc2822(at),
+                "direction": "inbound" if inbound else direction_out, "error_code": None, "error_message": None,
+                "from": number if inbound else self.business_number, "messaging_service_sid": None,
+                "num_media": "0", "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
+                "status": "received" if inbound else "delivered",
+                "subresource_uris": {"media": f"{API}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+                "to": self.business_number if inbound else number,
+                "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json", "_created": at, "_sent": at,
+            })
+        with self.lock:
+            self.messages.extend(rows)
+            self._listed.clear()
 
     def inbound(self, from_: str, body: str, at: datetime, **kw) -> dict:
         return self.record(direction="inbound", from_=from_, to=self.business_number, body=body, status="received", created=at, sent=at, **kw)
@@ -123,6 +163,7 @@ class FakeTwilio:
                     if sent is not None:
                         message["_sent"] = sent
                         message["date_sent"] = rfc2822(sent)
+                    self._listed.clear()
                     return
         raise KeyError(sid)
 
@@ -180,6 +221,8 @@ class FakeTwilio:
     def _handle(self, handler, method: str) -> None:
         url = urlsplit(handler.path)
         self.requests.append((method, handler.path))
+        if self.on_list is not None and method == "GET" and url.path.endswith("/Messages.json"):
+            self.on_list({k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()})
         with self.lock:
             fault = next((f for f in self.faults if f.path_contains in url.path and f.method in (None, method)), None)
             if fault:
@@ -189,6 +232,8 @@ class FakeTwilio:
             return self._error(handler, fault.status, fault.code or (20429 if fault.status == 429 else 20500), headers=headers)
         if not self._authorized(handler.headers.get("Authorization", "")):
             return self._error(handler, 401, 20003)
+        if url.path.startswith("/v1/Services/") and url.path.endswith("/PhoneNumbers") and method == "GET":
+            return self._service_numbers(handler, url.path.split("/")[3])
         prefix = f"{API}/Accounts/{self.account_sid}/Messages"
         if url.path == prefix + ".json" and method == "GET":
             return self._list(handler, url)
@@ -211,35 +256,44 @@ class FakeTwilio:
         user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         return user == self.account_sid and password == self.auth_token
 
+    def _rows(self, query: dict) -> tuple[list[dict], dict[str, int]]:
+        """The messages a list query selects, newest first by time sent, with each SID's place."""
+        key = tuple(sorted((k, v) for k, v in query.items() if k in ("To", "From", "DateSent", "DateSent>", "DateSent<")))
+        with self.lock:
+            if key not in self._listed:
+                rows = list(self.messages)
+                if "To" in query:
+                    rows = [m for m in rows if m["to"] == query["To"]]
+                if "From" in query:
+                    rows = [m for m in rows if m["from"] == query["From"]]
+                for name, keep in (("DateSent", lambda d, v: d == v), ("DateSent>", lambda d, v: d >= v), ("DateSent<", lambda d, v: d <= v)):
+                    if name in query:
+                        wanted = date.fromisoformat(query[name][:10])
+                        rows = [m for m in rows if m["_sent"] is not None and keep(m["_sent"].date(), wanted)]
+                rows.sort(key=lambda m: (m["_sent"] or m["_created"], m["sid"]), reverse=True)
+                self._listed[key] = (rows, {m["sid"]: i for i, m in enumerate(rows)})
+            return self._listed[key]
+
     def _list(self, handler, url) -> None:
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        if self.page_delay:
+            time.sleep(self.page_delay)
         page_size = max(1, min(int(query.get("PageSize", 50)), 1000))
         page = int(query.get("Page", 0))
-        with self.lock:
-            rows = sorted(self.messages, key=lambda m: (m["_created"], m["sid"]), reverse=True)
-        if "To" in query:
-            rows = [m for m in rows if m["to"] == query["To"]]
-        if "From" in query:
-            rows = [m for m in rows if m["from"] == query["From"]]
-
-        def day(m):
-            return m["_sent"].date() if m["_sent"] else None
-
-        for key, keep in (("DateSent", lambda d, v: d == v), ("DateSent>", lambda d, v: d >= v), ("DateSent<", lambda d, v: d <= v)):
-            if key in query:
-                wanted = date.fromisoformat(query[key][:10])
-                rows = [m for m in rows if day(m) is not None and keep(day(m), wanted)]
+        rows, places = self._rows(query)
         token = query.get("PageToken")
+        start = 0
         if token:
-            sids = [m["sid"] for m in rows]
-            after = token[2:]
-            rows = rows[sids.index(after) + 1 :] if after in sids else []
-        chunk = rows[:page_size]
+            start = places[token[2:]] + 1 if token[2:] in places else len(rows)
+        chunk = rows[start : start + page_size]
         base = f"{API}/Accounts/{self.account_sid}/Messages.json"
         keep_params = {k: v for k, v in query.items() if k not in ("Page", "PageToken", "PageSize")}
         next_uri = None
-        if len(rows) > page_size:
+        if len(rows) > start + page_size:
             next_uri = base + "?" + urlencode({**keep_params, "PageSize": page_size, "Page": page + 1, "PageToken": "PA" + chunk[-1]["sid"]})
+        this_uri = url.path + ("?" + url.query if url.query else "")
+        if self.stuck_paging:
+            next_uri = this_uri
         self._send(handler, 200, {
             "messages": [self.public(m) for m in chunk],
             "end": page * page_size + max(len(chunk) - 1, 0),
@@ -249,8 +303,22 @@ class FakeTwilio:
             "page_size": page_size,
             "previous_page_uri": None,
             "start": page * page_size,
-            "uri": url.path + ("?" + url.query if url.query else ""),
+            "uri": this_uri,
         })
+
+    def _service_numbers(self, handler, service_sid: str) -> None:
+        if service_sid not in self.services:
+            return self._error(handler, 404, 20404)
+        numbers = [
+            {"sid": f"PN{i:032d}", "service_sid": service_sid, "phone_number": number, "country_code": "US",
+             "account_sid": self.account_sid, "capabilities": ["SMS"], "date_created": None, "date_updated": None,
+             "url": f"/v1/Services/{service_sid}/PhoneNumbers/PN{i:032d}"}
+            for i, number in enumerate(self.services[service_sid])
+        ]
+        self._send(handler, 200, {"phone_numbers": numbers, "meta": {
+            "page": 0, "page_size": 50, "first_page_url": None, "previous_page_url": None, "next_page_url": None,
+            "url": f"/v1/Services/{service_sid}/PhoneNumbers", "key": "phone_numbers",
+        }})
 
     def _create(self, handler, form: dict) -> None:
         to, body = form.get("To", ""), form.get("Body", "")

@@ -237,12 +237,16 @@ def manager_on_sqlite(tmp_path, clock):
     store.dispose()
 
 
-def test_a_first_sync_stores_the_log_oldest_first_so_search_lists_newest_first(store, clock):
-    """The provider lists newest first, a page at a time; row ids must still follow time."""
+def test_a_first_sync_stores_history_so_that_search_lists_newest_first(store, clock, monkeypatch):
+    """The provider lists newest first, a page at a time, and history is stored as it comes,
+    newest batch first; row ids must still follow time."""
+    from msgterm.sync import cycle
     from msgterm.sync.poller import Poller
 
+    monkeypatch.setattr(cycle, "INGEST_BATCH", 3)  # four batches, the newest stored first
+
     class Log:
-        def list_messages(self, since):
+        def list_messages(self, **days):
             messages = [
                 ProviderMessage(f"SM{n:032d}", "inbound", "+12125550142", BUSINESS, f"class {n}", "received",
                                 clock() - timedelta(hours=10 - n), clock() - timedelta(hours=10 - n))

@@ -59,6 +59,18 @@ def inbound_message(state: ConversationState) -> Outcome:
     return Outcome(ConversationState(Folder.UNREAD, state.unread_count + 1, state.muted), alert=not state.muted)
 
 
+def history_message(state: ConversationState, inbound: bool) -> Outcome:
+    """A message older than anything the conversation holds, read back from history.
+
+    It goes under the thread without moving the conversation between folders: an older
+    text from the client adds to the unread count only while the conversation is still
+    Unread (nobody has opened, answered or archived it since), and history never alerts.
+    """
+    if inbound and state.folder is Folder.UNREAD:
+        return Outcome(ConversationState(Folder.UNREAD, state.unread_count + 1, state.muted))
+    return Outcome(state)
+
+
 def staff_outbound_message(state: ConversationState) -> Outcome:
     """Staff sent from msgterm: Replied (from Archived too), unread cleared."""
     return Outcome(replace(state, folder=Folder.REPLIED, unread_count=0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "read", "canceled"})
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "read", "canceled", "partially_delivered"})
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
@@ -25,6 +25,11 @@ class ProviderMessage:
     num_media: int = 0
     error_code: int | None = None
     error_message: str | None = None
+
+    @property
+    def when(self) -> datetime:
+        """The time Twilio orders its log by: when it was sent (received), else created."""
+        return self.sent_at or self.created_at
 
     @property
     def is_final(self) -> bool:

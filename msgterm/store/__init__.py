@@ -4,7 +4,7 @@ Store API that hands out plain values."""
 from __future__ import annotations
 
 from msgterm.store.base import Clock, utcnow
-from msgterm.store.ingest import IngestStore, LeaseLost, SyncStatus
+from msgterm.store.ingest import HistoryMark, IngestStore, LeaseLost, SyncStatus
 from msgterm.store.search import SearchStore
 
 
@@ -25,4 +25,4 @@ def open_store(url_or_path, *, clock: Clock = utcnow, business_number: str = "",
     return store
 
 
-__all__ = ["Store", "LeaseLost", "SyncStatus", "open_store", "utcnow"]
+__all__ = ["HistoryMark", "Store", "LeaseLost", "SyncStatus", "open_store", "utcnow"]

@@ -424,13 +424,19 @@ class ConversationStore(DirectoryStore):
     def last_message_id(self, conn: Connection) -> int:
         return conn.scalar(select(func.coalesce(func.max(msg_t.c.id), 0)))
 
-    def index_messages(self, conn: Connection, after_id: int) -> None:
-        """Add the messages inserted after ``after_id`` to the search index (SQLite's FTS5).
+    def index_messages(self, conn: Connection, after_id: int, up_to: int | None = None) -> None:
+        """Add the messages with ids after ``after_id`` (up to ``up_to``) to the search index (SQLite's FTS5).
 
         Every insert of messages goes through here (PostgreSQL's index keeps itself).
         """
-        if self.dialect == "sqlite":
+        if self.dialect != "sqlite":
+            return
+        if up_to is None:
             conn.exec_driver_sql("INSERT INTO message_fts(rowid, body) SELECT id, body FROM message WHERE id > ?", (after_id,))
+        else:
+            conn.exec_driver_sql(
+                "INSERT INTO message_fts(rowid, body) SELECT id, body FROM message WHERE id > ? AND id <= ?", (after_id, up_to)
+            )
 
     # ---- changes seen by other terminals ------------------------------------------------
 

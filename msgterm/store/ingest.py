@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from msgterm.domain import folders
 from msgterm.domain.folders import ConversationState, Folder
@@ -14,7 +15,7 @@ from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.provider_message import ProviderMessage, opt_keyword
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import segment_info
-from msgterm.store.conversations import ConversationStore, conv_t, conversation_record, msg_t, preview_of
+from msgterm.store.conversations import ConversationStore, conv_t, conversation_record, event_t, msg_t, preview_of
 from msgterm.store.directory import client_t
 from msgterm.store import schema
 from msgterm.store.records import IngestResult, MessageRecord
@@ -22,6 +23,8 @@ from msgterm.store.records import IngestResult, MessageRecord
 sync_t = schema.sync_state
 DEFAULT_SYNC = "default"
 ALERTS_PER_BATCH = 20
+#: Our sends are refreshed by SID until final, for this long after they were sent.
+REFRESH_FOR = timedelta(days=3)
 FOLDERS = {folder.value: folder for folder in Folder}  # a dict lookup: Folder(value) is a slow Enum call per row
 UNFINISHED_OUTBOUND = next(
     index for index in msg_t.indexes if index.name == "ix_message_unfinished_outbound"
@@ -41,6 +44,25 @@ class SyncStatus:
     lease_holder: str | None
     lease_expires_at: datetime | None
     lease_generation: int
+    history_since: datetime | None = None
+    history_reached: datetime | None = None
+    history_messages: int = 0
+    history_complete: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryMark:
+    """Where a batch read back from history leaves the history: committed with the batch.
+
+    ``since`` is set by a new store's first cycle (with the watermark that the newer
+    messages will be read from); ``reached`` is the oldest time of the batch; ``complete``
+    says the whole window has been read.
+    """
+
+    reached: datetime | None = None
+    complete: bool = False
+    since: datetime | None = None
+    watermark: datetime | None = None
 
 
 class IngestStore(ConversationStore):
@@ -62,16 +84,23 @@ class IngestStore(ConversationStore):
         if row is None:
             return SyncStatus(None, None, None, None, None, None, 0)
         return SyncStatus(
-            row.watermark, row.last_sync_at, row.last_error, row.paused_reason, row.lease_holder, row.lease_expires_at, row.lease_generation
+            watermark=row.watermark, last_sync_at=row.last_sync_at, last_error=row.last_error,
+            paused_reason=row.paused_reason, lease_holder=row.lease_holder, lease_expires_at=row.lease_expires_at,
+            lease_generation=row.lease_generation, history_since=row.history_since, history_reached=row.history_reached,
+            history_messages=row.history_messages, history_complete=bool(row.history_complete),
         )
 
-    def acquire_lease(self, holder: str, ttl: timedelta) -> int | None:
-        """Take or renew the polling lease. Returns its generation, or None when another holds it."""
+    def acquire_lease(self, holder: str, ttl: timedelta, *, holder_is_gone: Callable[[str], bool] | None = None) -> int | None:
+        """Take or renew the polling lease. Returns its generation, or None when another holds it.
+
+        A live lease of another holder is taken over at once when ``holder_is_gone`` says that
+        holder's process no longer exists (it can tell only for processes on this machine).
+        """
         with self.write() as conn:
             row = self._sync_row(conn, lock=True)
             now = self.clock()
             live = row.lease_holder is not None and row.lease_expires_at is not None and row.lease_expires_at > now
-            if live and row.lease_holder != holder:
+            if live and row.lease_holder != holder and not (holder_is_gone and holder_is_gone(row.lease_holder)):
                 return None
             generation = row.lease_generation if live else row.lease_generation + 1
             conn.execute(
@@ -80,6 +109,26 @@ class IngestStore(ConversationStore):
                 .values(lease_holder=holder, lease_expires_at=now + ttl, lease_generation=generation)
             )
             return generation
+
+    def renew_lease(self, holder: str, generation: int, ttl: timedelta) -> None:
+        """Push the lease's expiry on while a long cycle works; LeaseLost if it is not ours any more."""
+        with self.write() as conn:
+            renewed = conn.execute(
+                update(sync_t)
+                .where(sync_t.c.name == DEFAULT_SYNC, sync_t.c.lease_holder == holder, sync_t.c.lease_generation == generation)
+                .values(lease_expires_at=self.clock() + ttl)
+            ).rowcount
+            if not renewed:
+                raise LeaseLost(self._lost_words(self._sync_row(conn)))
+
+    def mark_synced(self, at: datetime) -> None:
+        """A store whose history is all here already (the demo's): sync reads only what comes after ``at``."""
+        with self.write() as conn:
+            self._sync_row(conn)
+            conn.execute(
+                update(sync_t).where(sync_t.c.name == DEFAULT_SYNC)
+                .values(watermark=at, history_since=at, history_reached=at, history_complete=True)
+            )
 
     def release_lease(self, holder: str) -> None:
         with self.write() as conn:
@@ -90,12 +139,24 @@ class IngestStore(ConversationStore):
             )
 
     def _check_fence(self, conn: Connection, holder: str, generation: int) -> None:
-        row = self._sync_row(conn, lock=True)
-        if row.lease_holder != holder or row.lease_generation != generation or row.lease_expires_at <= self.clock():
-            raise LeaseLost(f"the polling lease moved to {row.lease_holder} (generation {row.lease_generation})")
+        """Commit only while (holder, generation) holds the lease.
 
-    def record_sync_outcome(self, *, error: str | None = None, paused: str | None = None) -> None:
+        The check runs inside the write transaction, which no takeover can pass, so a lease
+        that is still ours commits even when its expiry has passed: nobody else took it.
+        """
+        row = self._sync_row(conn, lock=True)
+        if row.lease_holder != holder or row.lease_generation != generation:
+            raise LeaseLost(self._lost_words(row))
+
+    def _lost_words(self, row) -> str:
+        if row.lease_holder is None:
+            return "the polling lease was given up while this process polled (another process released or reset it)"
+        return f"the polling lease expired and {row.lease_holder} took it over (generation {row.lease_generation})"
+
+    def record_sync_outcome(self, *, error: str | None = None, paused: str | None = None, fence: tuple[str, int] | None = None) -> None:
         with self.write() as conn:
+            if fence is not None:
+                self._check_fence(conn, *fence)
             self._sync_row(conn)
             values = {"last_error": error, "paused_reason": paused}
             if error is None and paused is None:
@@ -109,6 +170,7 @@ class IngestStore(ConversationStore):
         batch: list[ProviderMessage],
         *,
         watermark: datetime | None = None,
+        history: HistoryMark | None = None,
         fence: tuple[str, int] | None = None,
     ) -> IngestResult:
         """Store a batch of the provider's log and move the watermark, in one transaction.
@@ -116,8 +178,11 @@ class IngestStore(ConversationStore):
         Messages already stored (by SID) only have their status refreshed; our own sends
         interrupted before their SID was kept are adopted; new ones are inserted in one
         statement, oldest first, and each conversation's folder is moved by the rules once
-        for the whole batch. With ``fence`` the batch commits only while (holder,
-        generation) still holds the lease.
+        for the whole batch. With ``history`` the batch was read back from history, older
+        than what is stored: it takes row ids below every stored one (so that ids keep
+        following time), older messages do not move folders (``folders.history_message``)
+        and it moves the history cursor. With ``fence`` the batch commits only while
+        (holder, generation) still holds the lease.
         """
         changed: set[int] = set()
         with self.write() as conn:
@@ -140,11 +205,24 @@ class IngestStore(ConversationStore):
                     else:
                         fresh[item.sid] = item
             new_items = list(fresh.values())
-            alerts = self._store_new(conn, new_items, changed) if new_items else []
-            if watermark is not None:
+            alerts = self._store_new(conn, new_items, changed, history=history is not None) if new_items else []
+            values: dict = {} if watermark is None else {"watermark": watermark}
+            if history is not None:
+                values |= self._history_values(conn, history, len(new_items))
+            if values:
                 self._sync_row(conn)
-                conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(watermark=watermark))
+                conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(**values))
         return IngestResult(len(new_items), updated, frozenset(changed), tuple(alerts))
+
+    def _history_values(self, conn: Connection, mark: HistoryMark, stored: int) -> dict:
+        values: dict = {"history_messages": sync_t.c.history_messages + stored, "history_complete": mark.complete}
+        if mark.since is not None:
+            values |= {"history_since": mark.since, "history_reached": None, "history_messages": stored}
+        if mark.watermark is not None:
+            values["watermark"] = mark.watermark
+        if mark.reached is not None:
+            values["history_reached"] = mark.reached
+        return values
 
     def _known_sids(self, conn: Connection, sids: list[str]) -> dict:
         rows = conn.execute(
@@ -197,34 +275,47 @@ class IngestStore(ConversationStore):
         )
         return dict(conn.execute(query).all())
 
-    def _store_new(self, conn: Connection, items: list[ProviderMessage], changed: set[int]) -> list[tuple[int, str, str]]:
+    def _store_new(
+        self, conn: Connection, items: list[ProviderMessage], changed: set[int], *, history: bool = False
+    ) -> list[tuple[int, str, str]]:
         """Insert new messages (oldest first), apply the folder rules per conversation; returns alerts.
 
         A conversation gets one alert per batch, for its newest message from the client, and
         a batch raises at most ALERTS_PER_BATCH (a first sync of months must not ring 900 times).
+        A batch from ``history`` takes the ids just below the lowest stored one and raises no
+        alerts; the conversations it creates start from their newest messages by the usual
+        rules, and the ones that exist already take it by ``folders.history_message``.
         """
         numbers = [item.client_number for item in items]
         conversations = self._conversation_ids(conn, set(numbers))
         unknown = [item for item, number in zip(items, numbers) if number not in conversations]
+        created: set[int] = set()
         if unknown:
             self._create_conversations(conn, unknown)
-            conversations |= self._conversation_ids(conn, {item.client_number for item in unknown})
-        indexed_up_to = self.last_message_id(conn)
-        self.bulk_insert(
-            conn,
-            msg_t,
-            [
-                {
-                    "sid": item.sid, "conversation_id": conversations[number], "direction": item.direction,
-                    "body": item.body, "status": item.status, "error_code": item.error_code,
-                    "error_message": item.error_message, "from_number": item.from_number, "to_number": item.to_number,
-                    "created_at": item.created_at, "sent_at": item.sent_at, "num_segments": item.num_segments,
-                    "num_media": item.num_media, "staff_id": None, "automated": item.direction != "inbound",
-                }
-                for item, number in zip(items, numbers)
-            ],
-        )
-        self.index_messages(conn, indexed_up_to)
+            fresh_ids = self._conversation_ids(conn, {item.client_number for item in unknown})
+            conversations |= fresh_ids
+            created = set(fresh_ids.values())
+        rows = [
+            {
+                "sid": item.sid, "conversation_id": conversations[number], "direction": item.direction,
+                "body": item.body, "status": item.status, "error_code": item.error_code,
+                "error_message": item.error_message, "from_number": item.from_number, "to_number": item.to_number,
+                "created_at": item.created_at, "sent_at": item.sent_at, "num_segments": item.num_segments,
+                "num_media": item.num_media, "staff_id": None, "automated": item.direction != "inbound",
+            }
+            for item, number in zip(items, numbers)
+        ]
+        if history:
+            lowest = conn.scalar(select(func.coalesce(func.min(msg_t.c.id), 1)))
+            first_id = lowest - len(rows)
+            for offset, row in enumerate(rows):
+                row["id"] = first_id + offset
+            self.bulk_insert(conn, msg_t, rows)
+            self.index_messages(conn, first_id - 1, up_to=lowest - 1)
+        else:
+            indexed_up_to = self.last_message_id(conn)
+            self.bulk_insert(conn, msg_t, rows)
+            self.index_messages(conn, indexed_up_to)
         per_conversation: dict[int, list[ProviderMessage]] = {}
         for item, number in zip(items, numbers):
             per_conversation.setdefault(conversations[number], []).append(item)
@@ -237,7 +328,10 @@ class IngestStore(ConversationStore):
             alert = None
             for item in arrived:
                 inbound = item.direction == "inbound"
-                outcome = (folders.inbound_message if inbound else folders.automated_outbound_message)(state)
+                if history and conversation_id not in created and item.created_at < last_activity:
+                    outcome = folders.history_message(state, inbound)
+                else:
+                    outcome = (folders.inbound_message if inbound else folders.automated_outbound_message)(state)
                 state = outcome.state
                 if outcome.alert:
                     alert = item
@@ -253,6 +347,14 @@ class IngestStore(ConversationStore):
                 alerted.append((conversation_id, alert.body))
         self._write_states(conn, rows)
         self._touch(conn, per_conversation)
+        if history:
+            # Read back newest first: a client's newest STOP or START decides, not an older one.
+            decided = self._opt_decided(conn, {cid for cid, _body in keywords})
+            for conversation_id, body in reversed(keywords):
+                if conversation_id not in decided:
+                    decided.add(conversation_id)
+                    self._apply_opt_keyword(conn, conversation_id, body)
+            return []
         for conversation_id, body in keywords:
             self._apply_opt_keyword(conn, conversation_id, body)
         alerted = alerted[-ALERTS_PER_BATCH:]
@@ -310,6 +412,15 @@ class IngestStore(ConversationStore):
         rows = conn.execute(self._conversation_query().where(self.among(conv_t.c.id, conversation_ids)))
         return {row.id: conversation_record(row).title for row in rows}
 
+    def _opt_decided(self, conn: Connection, conversation_ids: set[int]) -> set[int]:
+        """Conversations with an opt-out or opt-in on record already (from newer messages)."""
+        if not conversation_ids:
+            return set()
+        query = select(event_t.c.conversation_id).where(
+            self.among(event_t.c.conversation_id, conversation_ids), event_t.c.kind.in_(("opt_out", "opt_in"))
+        )
+        return set(conn.scalars(query))
+
     def _apply_opt_keyword(self, conn: Connection, conversation_id: int, body: str) -> None:
         keyword = opt_keyword(body)
         if keyword is None:
@@ -323,14 +434,21 @@ class IngestStore(ConversationStore):
             event="opt_out" if keyword == "out" else "opt_in", staff=None, detail=body.strip()[:20],
         )
 
-    def unfinished_outbound(self, limit: int = 500) -> list[MessageRecord]:
-        """Outbound messages whose status is not final yet, to refresh by SID.
+    def unfinished_outbound(self, limit: int = 500, younger_than: timedelta = REFRESH_FOR) -> list[MessageRecord]:
+        """Our own sends (not another system's) whose status is not final yet, to refresh by SID.
 
-        The condition is the partial index's own, word for word: SQLite uses a partial index
-        only for a query that repeats its terms (with the same constants, not parameters).
+        Only those younger than ``younger_than``: a text that never gets a delivery receipt
+        stays ``sent`` for ever and would be asked about every cycle. The condition is the
+        partial index's own, word for word: SQLite uses a partial index only for a query
+        that repeats its terms (with the same constants, not parameters).
         """
         with self.read() as conn:
-            ids = conn.scalars(select(msg_t.c.id).where(UNFINISHED_OUTBOUND).order_by(msg_t.c.id).limit(limit)).all()
+            ids = conn.scalars(
+                select(msg_t.c.id)
+                .where(UNFINISHED_OUTBOUND, msg_t.c.automated.is_(False), msg_t.c.created_at >= self.clock() - younger_than)
+                .order_by(msg_t.c.id)
+                .limit(limit)
+            ).all()
         return [self.message(mid) for mid in ids]
 
     # ---- the send pipeline's writes -----------------------------------------------------------
@@ -378,20 +496,45 @@ class IngestStore(ConversationStore):
         return self.message(message_id)
 
     def finish_send(self, staff: StaffMember, message_id: int, accepted: ProviderMessage) -> MessageRecord:
-        """The provider accepted the message: keep its SID and status; the thread is Replied."""
+        """The provider accepted the message: keep its SID and status; the thread is Replied.
+
+        A poller (this terminal's or another's) may have stored the same SID from the log
+        first, as another system's message: that copy is the same text, so it gives way to
+        this row. A SID stored for a different recipient is no copy: this row is kept as
+        unconfirmed, for the poller to reconcile against the log, never resent.
+        """
         with self.write() as conn:
-            conn.execute(
-                update(msg_t)
-                .where(msg_t.c.id == message_id)
-                .values(sid=accepted.sid, status=accepted.status, num_segments=accepted.num_segments, sent_at=accepted.sent_at)
-            )
-            conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
-            self._apply(conn, conversation_id, folders.staff_outbound_message, event="send", staff=staff)
+            mine = conn.execute(select(msg_t.c.conversation_id, msg_t.c.to_number).where(msg_t.c.id == message_id)).one()
+            other = conn.execute(
+                select(msg_t.c.id, msg_t.c.to_number).where(msg_t.c.sid == accepted.sid, msg_t.c.id != message_id)
+            ).first()
+            if other is not None and other.to_number != mine.to_number:
+                conn.execute(
+                    update(msg_t).where(msg_t.c.id == message_id).values(
+                        status="unconfirmed",
+                        error_message=f"Twilio answered with {accepted.sid}, which is stored for another number; "
+                        "msgterm will look for this message in Twilio's log before anything is resent.",
+                    )
+                )
+                self._touch(conn, [mine.conversation_id])
+            else:
+                if other is not None:
+                    conn.execute(delete(msg_t).where(msg_t.c.id == other.id))
+                conn.execute(
+                    update(msg_t)
+                    .where(msg_t.c.id == message_id)
+                    .values(sid=accepted.sid, status=accepted.status, num_segments=accepted.num_segments, sent_at=accepted.sent_at)
+                )
+                self._apply(conn, mine.conversation_id, folders.staff_outbound_message, event="send", staff=staff)
         return self.message(message_id)
 
-    def fail_send(self, message_id: int, code: int | None, text: str, status: str = "failed") -> MessageRecord:
+    def fail_send(
+        self, message_id: int, code: int | None, text: str, status: str = "failed", *, fence: tuple[str, int] | None = None
+    ) -> MessageRecord:
         """The provider refused the message (or we could not tell): keep why, as ``status``."""
         with self.write() as conn:
+            if fence is not None:
+                self._check_fence(conn, *fence)
             conn.execute(
                 update(msg_t).where(msg_t.c.id == message_id).values(status=status, error_code=code, error_message=text)
             )

@@ -126,6 +126,7 @@ class Conversation(SQLModel, table=True):
 UNFINISHED_OUTBOUND = (
     "direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered'"
     " AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled'"
+    " AND status <> 'partially_delivered'"
 )
 
 
@@ -182,6 +183,13 @@ class SyncState(SQLModel, table=True):
     lease_holder: str | None = None
     lease_expires_at: datetime | None = Field(default=None, sa_type=DateTime)
     lease_generation: int = 0
+    #: History: how far back a new store reads (set by its first cycle), the oldest message
+    #: time stored so far reading back from the newest, how many it stored, and whether the
+    #: whole window is read. A first sync that stops midway goes on from ``history_reached``.
+    history_since: datetime | None = Field(default=None, sa_type=DateTime)
+    history_reached: datetime | None = Field(default=None, sa_type=DateTime)
+    history_messages: int = 0
+    history_complete: bool = False
 
 
 class ChangeLog(SQLModel, table=True):

@@ -121,7 +121,7 @@ message = Table(
     Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=True),
     Column('automated', Boolean(), nullable=False),
     Index('ix_message_conversation_time', 'conversation_id', 'created_at', 'id'),
-    Index('ix_message_unfinished_outbound', 'id', sqlite_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled'"), postgresql_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled'")),
+    Index('ix_message_unfinished_outbound', 'id', sqlite_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'"), postgresql_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'")),
 )
 
 
@@ -170,4 +170,8 @@ sync_state = Table(
     Column('lease_holder', String(), nullable=True),
     Column('lease_expires_at', DateTime(), nullable=True),
     Column('lease_generation', Integer(), nullable=False),
+    Column('history_since', DateTime(), nullable=True),
+    Column('history_reached', DateTime(), nullable=True),
+    Column('history_messages', Integer(), nullable=False),
+    Column('history_complete', Boolean(), nullable=False),
 )

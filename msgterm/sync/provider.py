@@ -23,9 +23,9 @@ class AuthFailed(ProviderError):
 
 
 class RateLimited(ProviderError):
-    """HTTP 429: wait ``retry_after`` seconds."""
+    """HTTP 429: wait ``retry_after`` seconds when the provider said how long, else back off."""
 
-    def __init__(self, message: str, retry_after: float, **kwargs) -> None:
+    def __init__(self, message: str, retry_after: float | None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
@@ -41,10 +41,15 @@ class Rejected(ProviderError):
 class Provider(Protocol):
     """An SMS provider's message log and outbox."""
 
-    def list_messages(self, since: date | None) -> Iterator[list[ProviderMessage]]:
-        """Pages of the business number's messages (inbound and outbound) sent on or after ``since``.
+    def list_messages(
+        self, *, sent_after: date | None = None, sent_before: date | None = None, sent_on: date | None = None
+    ) -> Iterator[list[ProviderMessage]]:
+        """Pages of the business numbers' messages (inbound and outbound), newest first by
+        ``ProviderMessage.when``, sent on or after ``sent_after``, on or before
+        ``sent_before``, or on ``sent_on`` (UTC days, as Twilio's DateSent filters).
 
-        Malformed records are logged and skipped, never raised.
+        Pages are read as they are consumed, so a caller can store each before the next is
+        asked for. Malformed records are logged and skipped, never raised.
         """
 
     def recent_to(self, number: str, limit: int = 50) -> list[ProviderMessage]:

@@ -75,12 +75,19 @@ class SimulatedProvider:
             self._log.append(message)
         return message
 
-    def list_messages(self, since: date | None) -> Iterator[list[ProviderMessage]]:
+    def list_messages(
+        self, *, sent_after: date | None = None, sent_before: date | None = None, sent_on: date | None = None
+    ) -> Iterator[list[ProviderMessage]]:
         with self._lock:
             self._advance()
-            start = datetime.combine(since, datetime.min.time()) if since else datetime.min
-            page = [m for m in self._log if (m.sent_at or m.created_at) >= start]
-        yield sorted(page, key=lambda m: m.created_at, reverse=True)
+            page = [
+                m for m in self._log
+                if m.sent_at is not None
+                and (sent_after is None or m.sent_at.date() >= sent_after)
+                and (sent_before is None or m.sent_at.date() <= sent_before)
+                and (sent_on is None or m.sent_at.date() == sent_on)
+            ]
+        yield sorted(page, key=lambda m: (m.when, m.sid), reverse=True)
 
     def recent_to(self, number: str, limit: int = 50) -> list[ProviderMessage]:
         with self._lock:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
-from collections.abc import Iterator
+import random
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from itertools import islice
 
 from msgterm.domain.provider_errors import describe_error
 from msgterm.domain.provider_message import ProviderMessage
@@ -16,15 +20,56 @@ log = logging.getLogger(__name__)
 #: The twilio client has no default timeout: without one a stalled connection hangs a poll forever.
 REQUEST_TIMEOUT = 20.0
 PAGE_SIZE = 1000
+#: The longest Retry-After honoured; a larger (or absurd) one waits this long.
+RETRY_AFTER_CAP = 600.0
+#: Tries of one read (a page, a fetch) before the cycle gives up on it: 429s, 5xx, timeouts.
+READ_TRIES = 6
+#: Tries of one send refused with 429 (Twilio took nothing, so trying again is safe).
+SEND_TRIES = 3
+#: Backoff between tries when Twilio says nothing of how long to wait: full jitter, capped.
+BACKOFF_BASE, BACKOFF_CAP = 1.0, 60.0
+
+
+class Interrupted(TransientError):
+    """The provider was told to stop (the app is quitting) while it waited to try again."""
+
+
+def backoff_delay(attempt: int, rng: random.Random = random.Random()) -> float:
+    """Seconds before try ``attempt + 1``: exponential, with jitter, capped."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def newest_first(streams: list[Iterator[ProviderMessage]], size: int) -> Iterator[list[ProviderMessage]]:
+    """Several newest-first streams (one per filter) as one, in pages of ``size``.
+
+    Merged message by message, so that every message newer than the last one handed out
+    has been handed out, whichever filter it came from: the poller can then take the last
+    message's time as how far back it has read.
+    """
+    merged = heapq.merge(*streams, key=lambda m: (m.when, m.sid), reverse=True)
+    while page := list(islice(merged, size)):
+        yield page
 
 
 class TwilioProvider:
-    def __init__(self, settings, *, timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(self, settings, *, timeout: float = REQUEST_TIMEOUT, sleep: Callable[[float], None] | None = None) -> None:
         self.number = settings.number
         self.messaging_service_sid = settings.messaging_service_sid
         self._settings = settings
         self._timeout = timeout
         self._client = None
+        self._numbers: tuple[str, ...] | None = None
+        self._interrupted = threading.Event()
+        self._sleep = sleep or self._wait
+
+    def interrupt(self) -> None:
+        """Stop waiting between tries (the app is quitting): the wait raises Interrupted."""
+        self._interrupted.set()
+
+    def _wait(self, seconds: float) -> None:
+        if self._interrupted.wait(seconds):
+            raise Interrupted("stopped while waiting to try Twilio again")
 
     @property
     def client(self):
@@ -48,23 +93,66 @@ class TwilioProvider:
                 client.region = None
                 client.edge = None
                 client.api.base_url = settings.api_url.rstrip("/")
+                client.messaging.base_url = settings.api_url.rstrip("/")
             self._client = client
         return self._client
 
     # ---- reading --------------------------------------------------------------------------
 
-    def list_messages(self, since: date | None) -> Iterator[list[ProviderMessage]]:
-        after = since.isoformat() if since else None  # a UTC day, as Twilio's DateSent wants
-        filters = [{"to": self.number}, {"from_": self.number}] if self.number else [{}]
-        for extra in filters:
-            kwargs = dict(extra, page_size=PAGE_SIZE)
-            if after:
-                kwargs["date_sent_after"] = after
-            page = self._call(lambda: self.client.messages.page(**kwargs))
-            while page is not None:
-                yield self._convert_page(page)
-                current = page
-                page = self._call(current.next_page)
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """The business numbers whose log is read: ``twilio.numbers``, else the Messaging
+        Service's sender pool when the credentials may list it, else ``twilio.number``."""
+        if self._numbers is None:
+            numbers = tuple(self._settings.numbers)
+            if not numbers and self.messaging_service_sid:
+                numbers = self._service_numbers()
+            if not numbers and self.number:
+                numbers = (self.number,)
+            self._numbers = numbers
+        return self._numbers
+
+    def _service_numbers(self) -> tuple[str, ...]:
+        service = self.client.messaging.v1.services(self.messaging_service_sid)
+        try:
+            listed = self._call(lambda: service.phone_numbers.list(page_size=PAGE_SIZE))
+        except ProviderError as error:
+            log.warning(
+                "cannot list the numbers of Messaging Service %s (%s); set twilio.numbers to read their messages",
+                self.messaging_service_sid, error,
+            )
+            return ()
+        return tuple(n.phone_number for n in listed if n.phone_number)
+
+    def list_messages(
+        self, *, sent_after: date | None = None, sent_before: date | None = None, sent_on: date | None = None
+    ) -> Iterator[list[ProviderMessage]]:
+        days = {"date_sent_after": sent_after, "date_sent_before": sent_before, "date_sent": sent_on}
+        # A UTC day, as Twilio's DateSent filters want (the library would send a datetime's time too).
+        days = {key: day.isoformat() for key, day in days.items() if day is not None}
+        numbers = self.numbers
+        filters = [f for n in numbers for f in ({"to": n}, {"from_": n})] if numbers else [{}]
+        streams = [self._stream(dict(f, **days)) for f in filters]
+        return newest_first(streams, PAGE_SIZE)
+
+    def _stream(self, kwargs: dict) -> Iterator[ProviderMessage]:
+        """One filter's messages, newest first, a page at a time; each page tried again on
+        429s and server errors, so a fault never restarts the read from its first page."""
+        page = self._call(lambda: self.client.messages.page(page_size=PAGE_SIZE, **kwargs))
+        seen: set[str] = set()
+        while page is not None:
+            yield from self._convert_page(page)
+            url = page.next_page_url
+            if url is None:
+                return
+            if url in seen:
+                raise TransientError(
+                    "Twilio's message log did not page on (it sent the same next page again); "
+                    "stopped reading it this cycle and will try again"
+                )
+            seen.add(url)
+            current = page
+            page = self._call(current.next_page)
 
     def recent_to(self, number: str, limit: int = 50) -> list[ProviderMessage]:
         page = self._call(lambda: self.client.messages.page(to=number, page_size=limit))
@@ -83,7 +171,8 @@ class TwilioProvider:
             kwargs["messaging_service_sid"] = self.messaging_service_sid
         else:
             kwargs["from_"] = self.number
-        instance = self._call(lambda: self.client.messages.create(**kwargs))
+        # Only a 429 is tried again: Twilio took nothing. A timeout or 5xx may have sent it.
+        instance = self._call(lambda: self.client.messages.create(**kwargs), tries=SEND_TRIES, retry=(RateLimited,))
         message = to_provider_message(_instance_record(instance))
         if message is None:
             raise TransientError("Twilio accepted the message but returned an unreadable record")
@@ -101,7 +190,22 @@ class TwilioProvider:
 
     # ---- errors ---------------------------------------------------------------------------
 
-    def _call(self, fn):
+    def _call(self, fn, *, tries: int = READ_TRIES, retry: tuple[type[ProviderError], ...] = (RateLimited, TransientError)):
+        """``fn()`` with Twilio's faults as ProviderErrors, tried again after a wait on ``retry``
+        faults: as long as a 429's Retry-After says, else an exponential backoff."""
+        for attempt in range(1, tries + 1):
+            try:
+                return self._call_once(fn)
+            except retry as error:
+                if attempt == tries:
+                    raise
+                retry_after = getattr(error, "retry_after", None)
+                delay = retry_after if retry_after is not None else backoff_delay(attempt)
+                log.warning("%s; trying again in %.1f s (try %d of %d)", error, delay, attempt + 1, tries)
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _call_once(self, fn):
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
         try:
@@ -138,14 +242,14 @@ def classify(status: int | None, code: int | None, text: str | None, headers) ->
     if status == 401 or code == 20003:
         return AuthFailed(words, status=status, code=code)
     if status == 429:
-        retry_after = 1.0
+        retry_after = None
         if headers is not None:
             value = headers.get("Retry-After") or headers.get("retry-after")
             try:
-                retry_after = max(0.0, float(value))
-            except (TypeError, ValueError):
+                retry_after = min(max(0.0, float(value)), RETRY_AFTER_CAP)
+            except (TypeError, ValueError, OverflowError):
                 pass
-        return RateLimited(f"Twilio is rate limiting requests; retrying in {retry_after:g} s", retry_after, status=status, code=code)
+        return RateLimited("Twilio is rate limiting requests (HTTP 429)", retry_after, status=status, code=code)
     if status is None or status >= 500:
         return TransientError(f"Twilio had a server error (HTTP {status})", status=status, code=code)
     return Rejected(words, status=status, code=code)
@@ -188,12 +292,17 @@ def to_provider_message(record) -> ProviderMessage | None:
         created = _when(record["date_created"])
         if created is None:
             return None
+        direction = _direction(record["direction"])
+        from_number, to_number = record["from"], record["to"]
+        client_number = from_number if direction == "inbound" else to_number
+        if not isinstance(client_number, str) or not client_number:
+            return None  # no client to file it under
         error_code = record.get("error_code")
         return ProviderMessage(
             sid=sid,
-            direction=_direction(record["direction"]),
-            from_number=record["from"] or "",
-            to_number=record["to"] or "",
+            direction=direction,
+            from_number=from_number or "",
+            to_number=to_number or "",
             body=record.get("body") or "",
             status=str(record["status"]),
             created_at=created,
