@@ -15,7 +15,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from msgterm.domain.permissions import StaffMember
-from msgterm.messages import StoreChanged, SyncStepped
+from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
+from msgterm.sync.cycle import HistoryProgress
 from msgterm.store import Store
 from msgterm.sync.poller import Poller, PollLoop
 from msgterm.sync.send import SendPipeline
@@ -66,7 +67,12 @@ class MsgtermApp(App):
         self.start_poller = start_poller
         self._freezes_left = 2 if freeze_heap else 0  # after the first paint, after the first sync step
         self.send_pipeline = SendPipeline(store, provider, region) if store and provider else None
-        self.poll_loop = PollLoop(Poller(store, provider, history_days=history_days), poll_interval) if store and provider else None
+        self.poll_loop = (
+            PollLoop(Poller(store, provider, history_days=history_days, on_progress=self._history_progressed), poll_interval)
+            if store and provider
+            else None
+        )
+        self.main_screen: Screen | None = None
         self._stop = threading.Event()
         self._change_seq = 0
 
@@ -79,7 +85,8 @@ class MsgtermApp(App):
         from msgterm.screens.main_screen import MainScreen
 
         self._change_seq = self.store.change_seq()
-        self.push_screen(MainScreen())
+        self.main_screen = MainScreen()
+        self.push_screen(self.main_screen)
 
     # ---- background work ---------------------------------------------------------------------
 
@@ -117,10 +124,16 @@ class MsgtermApp(App):
             self._freezes_left -= 1
             gc.freeze()
 
+    def _history_progressed(self, progress: HistoryProgress) -> None:
+        """The poller stored a batch of history (on its own thread: post_message is thread-safe)."""
+        if self.main_screen is not None:
+            self.main_screen.post_message(HistoryProgressed(progress))
+
     def post_sync(self, outcome) -> None:
+        """App-wide events go to the main screen, which is under any modal on top."""
         self._freeze_long_lived()
-        if isinstance(self.screen, Screen):
-            self.screen.post_message(SyncStepped(outcome))
+        if self.main_screen is not None:
+            self.main_screen.post_message(SyncStepped(outcome))
         report = outcome.report
         if report and report.alerts:
             for _cid, title, preview in report.alerts:
@@ -141,7 +154,8 @@ class MsgtermApp(App):
                 self.call_from_thread(self._post_changes, changed)
 
     def _post_changes(self, changed: frozenset[int]) -> None:
-        self.screen.post_message(StoreChanged(changed))
+        if self.main_screen is not None:
+            self.main_screen.post_message(StoreChanged(changed))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that failed says so on screen and in the log, never silently."""
@@ -155,6 +169,9 @@ class MsgtermApp(App):
 
     def on_unmount(self) -> None:
         self._stop.set()
+        interrupt = getattr(self.provider, "interrupt", None)
+        if interrupt is not None:  # a Twilio call waiting to try again must not hold up quitting
+            interrupt()
 
     # ---- app-wide actions ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from msgterm.sync.cycle import HistoryProgress
 from msgterm.sync.poller import LoopOutcome
 
 
@@ -21,3 +22,11 @@ class StoreChanged(Message):
     def __init__(self, conversation_ids: frozenset[int]) -> None:
         super().__init__()
         self.conversation_ids = conversation_ids
+
+
+class HistoryProgressed(Message):
+    """A first sync stored another batch of history (from the poller's thread)."""
+
+    def __init__(self, progress: HistoryProgress) -> None:
+        super().__init__()
+        self.progress = progress

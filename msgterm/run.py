@@ -90,30 +90,54 @@ def make_provider(obj: Context, *, demo: bool = False):
 def run_sync(obj: Context, *, once: bool) -> int:
     """``msgterm sync``: one cycle (--once) or a loop until interrupted. Returns the exit code."""
     import logging
+    import sys
     import time
 
     from msgterm.logs import setup_logging
     from msgterm.settings import log_dir
-    from msgterm.sync.poller import Poller, PollLoop
+    from msgterm.sync.poller import LoopState, Poller, PollLoop
+    from msgterm.sync_progress import HistoryDisplay
 
     settings = obj.settings
     setup_logging(log_dir(), settings.twilio.secrets, stderr=True)
     log = logging.getLogger("msgterm.sync")
     provider = make_provider(obj)
-    loop = PollLoop(Poller(obj.store, provider, history_days=settings.twilio.history_days), settings.twilio.poll_interval)
-    try:
-        while True:
-            outcome = loop.step()
-            (log.info if outcome.state in ("synced", "standby") else log.error)(outcome.message)
-            if once:
-                if outcome.state != "synced":
-                    click.echo(f"msgterm: {outcome.message}", err=True)
-                return 0 if outcome.state == "synced" else 1
-            time.sleep(outcome.delay)
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        loop.release()
+    with HistoryDisplay(log, terminal=sys.stderr.isatty()) as display:
+        poller = Poller(obj.store, provider, history_days=settings.twilio.history_days, on_progress=display.update)
+        loop = PollLoop(poller, settings.twilio.poll_interval)
+        try:
+            while True:
+                outcome = loop.step()
+                if once and outcome.state is LoopState.STANDBY:
+                    outcome = _wait_for_the_lease(loop, outcome, log)
+                (log.info if outcome.state in (LoopState.SYNCED, LoopState.STANDBY) else log.error)(outcome.message)
+                if once:
+                    if outcome.state is not LoopState.SYNCED:
+                        click.echo(f"msgterm: {outcome.message}", err=True)
+                    return 0 if outcome.state is LoopState.SYNCED else 1
+                time.sleep(outcome.delay)
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            loop.release()
+
+
+def _wait_for_the_lease(loop, outcome, log):
+    """``sync --once`` while another process holds the lease: wait one lease lifetime for it
+    to lapse (a holder that died elsewhere), trying again meanwhile, and say so."""
+    import time
+
+    from msgterm.sync.poller import LoopState
+
+    wait = loop.lease_ttl.total_seconds()
+    log.info("%s; waiting up to %.0f s for it to finish or for its lease to run out", outcome.message, wait)
+    deadline = time.monotonic() + wait
+    while outcome.state is LoopState.STANDBY and time.monotonic() < deadline:
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        outcome = loop.step()
+    if outcome.state is LoopState.STANDBY:
+        outcome.message = f"{outcome.message} and kept its lease for {wait:.0f} s: the store is being synced already"
+    return outcome
 
 
 def run_send(obj: Context, client_ref: str, message: str) -> int:

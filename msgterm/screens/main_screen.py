@@ -14,9 +14,10 @@ from textual.worker import get_current_worker
 
 from msgterm.domain.errors import MsgtermError
 from msgterm.domain.folders import FolderView
+from msgterm.domain.provider_errors import can_retry
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.search_query import SearchQuery, parse
-from msgterm.messages import StoreChanged, SyncStepped
+from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.probe import after_paint
 from msgterm.store.records import ConversationRecord, Filters
 from msgterm.store.search import SearchResults
@@ -91,7 +92,8 @@ class MainScreen(Screen):
             with Vertical(id="thread-pane"):
                 yield ThreadView(id="thread")
                 yield Composer(id="composer")
-        yield StatusLine(id="status")
+        who = f"{self.staff.full_name or self.staff.username} ({self.staff.role})"
+        yield StatusLine(clock=self.app.clock, staff=who, demo=self.app.demo, id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -103,7 +105,6 @@ class MainScreen(Screen):
         )
         self.reload()
         self.query_one(ConversationList).focus()
-        self.show_status("starting…")
         after_paint(self, "first-paint")
         self.call_after_refresh(self.app.start_background_work)
 
@@ -202,12 +203,10 @@ class MainScreen(Screen):
             self.show_thread(conversation, keep_position=True)
 
     def on_sync_stepped(self, event: SyncStepped) -> None:
-        outcome = event.outcome
-        self.show_status(outcome.message, problem=outcome.state in ("paused", "backoff"))
+        self.query_one(StatusLine).show_outcome(event.outcome)
 
-    def show_status(self, sync: str, problem: bool = False) -> None:
-        who = f"{self.staff.full_name or self.staff.username} ({self.staff.role})"
-        self.query_one(StatusLine).set_state(sync=sync, staff=who, demo=self.app.demo, problem=problem)
+    def on_history_progressed(self, event: HistoryProgressed) -> None:
+        self.query_one(StatusLine).show_history(event.progress)
 
     # ---- list and thread ----------------------------------------------------------------------
 
@@ -402,21 +401,24 @@ class MainScreen(Screen):
     def send_in_background(self, conversation_id: int, body: str) -> None:
         try:
             result = self.app.send_pipeline.send(self.staff, conversation_id, body)
+            if not result.ok:
+                self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
         except MsgtermError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-            return
-        if not result.ok:
-            self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
-        self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
+        finally:  # any other error is shown by the app (a failed worker); the thread shows what is stored
+            self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
 
     def action_retry(self) -> None:
         conversation = self.current
         if conversation is None:
             return
         failed = [m for m in self.store.messages(conversation.id) if m.status == "failed" and m.sid is None]
-        if not failed:
-            self.notify("Nothing to retry in this conversation.", timeout=2)
+        retryable = [m for m in failed if can_retry(m.error_code)]
+        if not retryable:
+            why = " (sending it again cannot help: see the reason under it)" if failed else ""
+            self.notify(f"Nothing to retry in this conversation{why}.", timeout=3)
             return
+        failed = retryable
         self.retry_in_background(conversation.id, failed[-1].id)
 
     @work(thread=True, group="send", exit_on_error=False)
@@ -427,7 +429,8 @@ class MainScreen(Screen):
                 self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
         except MsgtermError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-        self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
+        finally:
+            self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
 
     def check_action(self, action: str, parameters) -> bool | None:
         gated = {"toggle_mute", "mark_unread", "archive", "new_conversation", "retry"}

@@ -542,6 +542,14 @@ class IngestStore(ConversationStore):
             self._touch(conn, [conversation_id])
         return self.message(message_id)
 
+    def record_opt_out(self, conversation_id: int, detail: str) -> None:
+        """Twilio refused a send because the client opted out with the carrier: mark them so."""
+        with self.write() as conn:
+            client_pk = conn.scalar(select(conv_t.c.client_id).where(conv_t.c.id == conversation_id))
+            if client_pk is not None:
+                self.set_opted_out(conn, client_pk, True)
+            self._apply(conn, conversation_id, folders.automated_outbound_message, event="opt_out", staff=None, detail=detail[:20])
+
     def unsent_messages(self) -> list[MessageRecord]:
         """Messages left ``sending`` (or unconfirmed) without a SID, e.g. by a crash mid-send."""
         with self.read() as conn:

@@ -196,7 +196,7 @@ class Cycle:
         pages = self.provider.list_messages(sent_after=since.date(), sent_before=reached.date() if reached else None)
         newest = since + timedelta(days=self.history_days)
         last_recent = time.monotonic()
-        for batch in batched_pages(pages, INGEST_BATCH):
+        for batch in batched_pages(pages, INGEST_BATCH, FLUSH_SECONDS):
             self._check_lease()
             if batch:
                 oldest = min(m.when for m in batch)

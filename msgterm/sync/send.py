@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from msgterm.domain.errors import ValidationError
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.phones import parse_mobile
+from msgterm.domain.provider_errors import can_retry, describe_error
 from msgterm.domain.segments import MAX_BODY_CHARS
 from msgterm.store import Store
 from msgterm.store.records import MessageRecord
 from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimited, Rejected
 
 log = logging.getLogger(__name__)
+
+#: Twilio's "Attempt to send to unsubscribed recipient".
+OPTED_OUT = 21610
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class SendPipeline:
         failed = self.store.message(message_id)
         if failed.status != "failed" or failed.sid is not None:
             raise ValidationError("only a message that failed before Twilio accepted it can be retried")
+        if not can_retry(failed.error_code):
+            raise ValidationError(f"sending it again cannot help: {describe_error(failed.error_code, failed.error_message)}")
         phone = self.validate(staff, failed.conversation_id, failed.body)
         message = self.store.restart_send(staff, message_id)
         return self._deliver(staff, message, phone)
@@ -67,9 +73,12 @@ class SendPipeline:
         try:
             accepted = self.provider.send_message(phone, message.body)
         except (Rejected, RateLimited, AuthFailed) as error:
-            # Twilio refused it: nothing was sent, so it can safely be retried.
-            failed = self.store.fail_send(message.id, error.code, str(error))
-            return SendResult(failed, False, str(error))
+            # Twilio refused it: nothing was sent, so a retry can never send it twice.
+            words = describe_error(error.code or 20429, None) if isinstance(error, RateLimited) else str(error)
+            failed = self.store.fail_send(message.id, error.code, words)
+            if error.code == OPTED_OUT:  # the client replied STOP to the carrier: Twilio knows before we do
+                self.store.record_opt_out(message.conversation_id, f"Twilio error {OPTED_OUT}")
+            return SendResult(failed, False, words)
         except ProviderError as error:
             # We cannot tell whether Twilio took it: the poller reconciles it with the log.
             log.warning("send of message %s unconfirmed: %s", message.id, error)

@@ -1,11 +1,27 @@
-"""The status line: sync state, the staff member, DEMO on the demo store."""
+"""The status line: how fresh the screen is (or how far history has been read, or what is
+wrong with sync), the staff member, and DEMO on the demo store."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import Static
 
 from msgterm.domain.sanitize import clean_line
+from msgterm.sync.cycle import HistoryProgress
+from msgterm.sync.poller import LoopOutcome, LoopState
+from msgterm.sync_progress import history_words
+
+
+def ago(seconds: float) -> str:
+    """'4 s ago', '3 min ago', '2 h ago'."""
+    if seconds < 60:
+        return f"{max(0, int(seconds))} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    return f"{int(seconds // 3600)} h ago"
 
 
 class StatusLine(Static):
@@ -13,12 +29,50 @@ class StatusLine(Static):
     StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
-    def set_state(self, *, sync: str, staff: str, demo: bool, problem: bool = False) -> None:
+    def __init__(self, *, clock: Callable[[], datetime], staff: str, demo: bool, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.staff = staff
+        self.demo = demo
+        self._message = "starting…"
+        self._problem = False
+        self._synced_at: datetime | None = None
+        self._history: HistoryProgress | None = None
+
+    def on_mount(self) -> None:
+        self._redraw()
+        self.set_interval(1.0, self._redraw)  # "synced 4 s ago" keeps counting
+
+    def show_outcome(self, outcome: LoopOutcome) -> None:
+        """A poll step ended: synced (the screen is fresh as of now), or why not."""
+        self._problem = outcome.state in (LoopState.PAUSED, LoopState.BACKOFF, LoopState.LEASE_LOST)
+        self._message = outcome.message
+        if outcome.state is LoopState.SYNCED:
+            self._synced_at = self.clock()
+            history = outcome.report.history if outcome.report else None
+            self._history = history if history is not None and not history.complete else None
+        self._redraw()
+
+    def show_history(self, progress: HistoryProgress) -> None:
+        """How far back a first sync has read, while it reads."""
+        self._history = None if progress.complete else progress
+        self._redraw()
+
+    def sync_words(self) -> str:
+        if self._problem:
+            return self._message
+        if self._history is not None:
+            return history_words(self._history)
+        if self._synced_at is not None:
+            return f"synced {ago((self.clock() - self._synced_at).total_seconds())}"
+        return self._message
+
+    def _redraw(self) -> None:
         text = Text()
-        if demo:
+        if self.demo:
             text.append(" DEMO ", style="bold reverse")
             text.append("  ")
-        text.append(clean_line(sync), style="bold red" if problem else "")
+        text.append(clean_line(self.sync_words()), style="bold red" if self._problem else "")
         text.append("   │   ")
-        text.append(clean_line(staff))
+        text.append(clean_line(self.staff))
         self.update(text)

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from msgterm.domain.phones import format_number
-from msgterm.domain.provider_errors import describe_error
+from msgterm.domain.provider_errors import can_retry, describe_error
 from msgterm.domain.sanitize import clean_line, clean_text
 from msgterm.store.records import ConversationRecord, MessageRecord
 from msgterm.timefmt import local
@@ -86,7 +86,7 @@ def render_thread(
 def _status(message: MessageRecord) -> str:
     if message.status in ("failed", "undelivered"):
         why = clean_line(describe_error(message.error_code, message.error_message))
-        retry = " — press R to retry" if message.status == "failed" and message.sid is None else ""
+        retry = " — press R to retry" if message.status == "failed" and message.sid is None and can_retry(message.error_code) else ""
         return f"{message.status}: {why}{retry}"
     return STATUS_WORDS.get(message.status, clean_line(message.status))
 
