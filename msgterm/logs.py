@@ -23,6 +23,21 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time, so that a progress display that
+    takes stderr over (Rich's) prints log lines above itself instead of through itself."""
+
+    @property
+    def stream(self):
+        import sys
+
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def setup_logging(log_dir: Path, secrets: tuple[str, ...] = (), *, stderr: bool = False, level: int = logging.INFO) -> Path:
     """Log to ``log_dir/msgterm.log`` (rotating), and to stderr for headless commands."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -34,7 +49,7 @@ def setup_logging(log_dir: Path, secrets: tuple[str, ...] = (), *, stderr: bool 
     redact = RedactSecrets(secrets)
     handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")]
     if stderr:
-        handlers.append(logging.StreamHandler())
+        handlers.append(CurrentStderr())
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in handlers:
         handler._msgterm = True  # type: ignore[attr-defined]
@@ -44,4 +59,6 @@ def setup_logging(log_dir: Path, secrets: tuple[str, ...] = (), *, stderr: bool 
     root.setLevel(level)
     # The twilio client logs whole requests at DEBUG/INFO; keep it quiet.
     logging.getLogger("twilio").setLevel(logging.WARNING)
+    # Alembic names every migration it runs; the log file keeps that, a terminal needs none of it.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return path

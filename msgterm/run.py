@@ -102,7 +102,8 @@ def run_sync(obj: Context, *, once: bool) -> int:
     setup_logging(log_dir(), settings.twilio.secrets, stderr=True)
     log = logging.getLogger("msgterm.sync")
     provider = make_provider(obj)
-    with HistoryDisplay(log, terminal=sys.stderr.isatty()) as display:
+    stored_before = obj.store.sync_status().history_messages
+    with HistoryDisplay(log, terminal=sys.stderr.isatty(), stored_before=stored_before) as display:
         poller = Poller(obj.store, provider, history_days=settings.twilio.history_days, on_progress=display.update)
         loop = PollLoop(poller, settings.twilio.poll_interval)
         try:

@@ -24,13 +24,13 @@ class HistoryDisplay:
     """Rich's progress bar on a terminal (days of history covered of ``history_days``,
     messages stored, rate); plain log lines, at most every ``LOG_EVERY`` seconds, elsewhere."""
 
-    def __init__(self, log: logging.Logger, *, terminal: bool) -> None:
+    def __init__(self, log: logging.Logger, *, terminal: bool, stored_before: int = 0) -> None:
         self.log = log
         self.terminal = terminal
         self._progress = None
         self._task = None
         self._began = time.monotonic()
-        self._first_messages: int | None = None
+        self._stored_before = stored_before  # by an earlier run that stopped midway
         self._logged_at = 0.0
 
     def __enter__(self) -> HistoryDisplay:
@@ -41,16 +41,16 @@ class HistoryDisplay:
             self._progress.stop()
 
     def rate(self, progress: HistoryProgress) -> float:
-        if self._first_messages is None:
-            self._first_messages = progress.messages
-            self._began = time.monotonic()
         elapsed = time.monotonic() - self._began
-        return (progress.messages - self._first_messages) / elapsed if elapsed > 0 else 0.0
+        return max(0, progress.messages - self._stored_before) / elapsed if elapsed > 0 else 0.0
 
     def update(self, progress: HistoryProgress) -> None:
         rate = self.rate(progress)
         if self.terminal:
             self._show(progress, rate)
+            if progress.complete and self._progress is not None:
+                self._progress.stop()  # the bar stays, finished, above the log lines that follow
+                self._progress = None
         elif progress.complete or time.monotonic() - self._logged_at >= LOG_EVERY:
             self._logged_at = time.monotonic()
             state = "history complete" if progress.complete else history_words(progress)

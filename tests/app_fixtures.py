@@ -61,4 +61,6 @@ def build_store(tmp_path, *, hostile: bool = False, url=None):
 def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:
     provider = SimulatedProvider(BUSINESS, store.textable_numbers, clock=clock, walk_in_every=timedelta(days=365), reply_after=timedelta(days=365))
     kwargs = {"start_poller": False, "watch_changes": False, "bell": False} | kwargs
-    return MsgtermApp(store, store.staff_member(staff), provider=provider, clock=clock, **kwargs)
+    app = MsgtermApp(store, store.staff_member(staff), provider=provider, clock=clock, **kwargs)
+    app.animation_level = "none"  # Textual's scroll animations take a second each
+    return app

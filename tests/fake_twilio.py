@@ -178,7 +178,7 @@ class FakeTwilio:
 
     # ---- HTTP ----------------------------------------------------------------------------
 
-    def start(self) -> str:
+    def start(self, port: int = 0) -> str:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -191,7 +191,7 @@ class FakeTwilio:
             def do_POST(self):
                 fake._handle(self, "POST")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return f"http://127.0.0.1:{self.server.server_address[1]}"

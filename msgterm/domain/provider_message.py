@@ -11,7 +11,7 @@ OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProviderMessage:
     sid: str
     direction: str  # "inbound" or "outbound" (Twilio's outbound-api/-reply/-call folded)

@@ -23,6 +23,11 @@ from msgterm.store.records import IngestResult, MessageRecord
 sync_t = schema.sync_state
 DEFAULT_SYNC = "default"
 ALERTS_PER_BATCH = 20
+#: What a provider message and its stored row share, by name.
+MESSAGE_FIELDS = (
+    "direction", "body", "status", "error_code", "error_message", "from_number", "to_number",
+    "created_at", "sent_at", "num_segments", "num_media",
+)
 #: Our sends are refreshed by SID until final, for this long after they were sent.
 REFRESH_FOR = timedelta(days=3)
 FOLDERS = {folder.value: folder for folder in Folder}  # a dict lookup: Folder(value) is a slow Enum call per row
@@ -295,27 +300,24 @@ class IngestStore(ConversationStore):
             fresh_ids = self._conversation_ids(conn, {item.client_number for item in unknown})
             conversations |= fresh_ids
             created = set(fresh_ids.values())
-        rows = [
-            {
-                "sid": item.sid, "conversation_id": conversations[number], "direction": item.direction,
-                "body": item.body, "status": item.status, "error_code": item.error_code,
-                "error_message": item.error_message, "from_number": item.from_number, "to_number": item.to_number,
-                "created_at": item.created_at, "sent_at": item.sent_at, "num_segments": item.num_segments,
-                "num_media": item.num_media, "staff_id": None, "automated": item.direction != "inbound",
-            }
-            for item, number in zip(items, numbers)
-        ]
+        columns = {
+            "sid": [item.sid for item in items],
+            "conversation_id": [conversations[number] for number in numbers],
+            **{name: [getattr(item, name) for item in items] for name in MESSAGE_FIELDS},
+            "staff_id": [None] * len(items),
+            "automated": [item.direction != "inbound" for item in items],
+        }
         if history:
             lowest = conn.scalar(select(func.coalesce(func.min(msg_t.c.id), 1)))
-            first_id = lowest - len(rows)
-            for offset, row in enumerate(rows):
-                row["id"] = first_id + offset
-            self.bulk_insert(conn, msg_t, rows)
+            first_id = lowest - len(items)
+            columns["id"] = list(range(first_id, lowest))
+            self.execute_columns(conn, insert(msg_t), columns)
             self.index_messages(conn, first_id - 1, up_to=lowest - 1)
         else:
             indexed_up_to = self.last_message_id(conn)
-            self.bulk_insert(conn, msg_t, rows)
+            self.execute_columns(conn, insert(msg_t), columns)
             self.index_messages(conn, indexed_up_to)
+        del columns
         per_conversation: dict[int, list[ProviderMessage]] = {}
         for item, number in zip(items, numbers):
             per_conversation.setdefault(conversations[number], []).append(item)

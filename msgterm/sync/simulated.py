@@ -6,6 +6,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from msgterm.domain.provider_message import ProviderMessage
@@ -99,7 +100,7 @@ class SimulatedProvider:
             for index, message in enumerate(self._log):
                 if message.sid == sid:
                     if message.status in ("queued", "sent"):
-                        message = ProviderMessage(**{**message.__dict__, "status": "delivered", "sent_at": message.sent_at or self.clock()})
+                        message = replace(message, status="delivered", sent_at=message.sent_at or self.clock())
                         self._log[index] = message
                     return message
         raise Rejected(f"no message {sid}", status=404, code=20404)
