@@ -41,6 +41,17 @@ def isolated_environment(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def twilio():
+    """The project's Twilio-compatible server on 127.0.0.1 (tests/fake_twilio.py), for one test."""
+    from fake_twilio import FakeTwilio
+
+    fake = FakeTwilio(business_number=BUSINESS)
+    fake.url = fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
 

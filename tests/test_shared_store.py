@@ -35,14 +35,6 @@ def store_url(request, tmp_path):
     return str(tmp_path / "shared.db") if request.param == "sqlite" else request.getfixturevalue("pg_url")
 
 
-@pytest.fixture
-def twilio():
-    fake = FakeTwilio(business_number=BUSINESS)
-    fake.url = fake.start()
-    yield fake
-    fake.stop()
-
-
 def environment(twilio, url: str) -> dict[str, str]:
     return {
         **os.environ,

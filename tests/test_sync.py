@@ -33,15 +33,6 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def twilio():
-    fake = FakeTwilio(business_number=BUSINESS)
-    url = fake.start()
-    fake.url = url
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def env(twilio, tmp_path, monkeypatch):
     """Environment that points msgterm at the fake server and a fresh store."""
     values = {

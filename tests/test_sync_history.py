@@ -38,14 +38,6 @@ def utcnow() -> datetime:
 
 
 @pytest.fixture
-def twilio():
-    fake = FakeTwilio(business_number=BUSINESS)
-    fake.url = fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def env(twilio, tmp_path, monkeypatch):
     values = {
         "TWILIO_ACCOUNT_SID": ACCOUNT,
