@@ -27,7 +27,7 @@ from msgterm.store.errors import StoreBusy
 
 from app_fixtures import build_store, make_app
 from conftest import BUSINESS, add_client, inbound, staff_send
-from fake_twilio import ACCOUNT, TOKEN, FakeTwilio
+from fake_twilio import ACCOUNT, TOKEN
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -25,7 +25,7 @@ from msgterm.sync.send import SendPipeline
 from msgterm.sync.twilio_provider import TwilioProvider
 
 from conftest import BUSINESS, add_client
-from fake_twilio import ACCOUNT, TOKEN, FakeTwilio
+from fake_twilio import ACCOUNT, TOKEN
 
 
 def now() -> datetime:
