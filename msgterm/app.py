@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -166,6 +167,20 @@ class MsgtermApp(App):
                 f"{event.worker.name} failed: {type(error).__name__}: {error}. Nothing stored was lost; details are in the log.",
                 severity="error", markup=False, timeout=10,
             )
+
+    def _fatal_error(self) -> None:
+        """An unhandled error ends the app with one plain line, never Textual's crash screen:
+        that shows each frame's local variables, which hold clients' names, numbers and
+        messages. The whole traceback (without locals) goes to the log file."""
+        error = self._exception
+        log.error("msgterm stopped on an unexpected error", exc_info=error)
+        self.bell()
+        name = type(error).__name__ if error is not None else "error"
+        self._exit_renderables.append(Text(
+            f"msgterm stopped on an unexpected error ({name}). Nothing stored was lost; "
+            "the details are in the log file (msgterm.log in the log directory)."
+        ))
+        self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
         self._stop.set()

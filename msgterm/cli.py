@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import click
 
 from msgterm.domain.errors import MsgtermError
+from msgterm.domain.sanitize import clean_line, clean_output
 
 
 @dataclass
@@ -57,8 +58,14 @@ def business_number(settings) -> str:
     return settings.twilio.number or settings.twilio.messaging_service_sid or ""
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """Every line the command line prints: names, numbers and errors from outside reach the
+    terminal as text, never as escape sequences (a window title, a clipboard write, a link)."""
+    click.echo(clean_output(text), err=err)
+
+
 def fail(message: str, code: int = 1):
-    click.echo(f"msgterm: {message}", err=True)
+    echo(f"msgterm: {message}", err=True)
     sys.exit(code)
 
 
@@ -109,7 +116,7 @@ def demo(obj: Context, seed: int, fresh: bool, summary: bool) -> None:
     result = prepare_demo(obj, seed=seed, fresh=fresh)
     if summary:
         folders = ", ".join(f"{name} {count}" for name, count in result.folders.items())
-        click.echo(
+        echo(
             f"demo store {obj.settings.database_url}: {result.clients} clients, "
             f"{result.conversations} conversations ({folders}), {result.messages} messages"
         )
@@ -145,8 +152,8 @@ def clients_import(obj: Context, csv_file: str) -> None:
     created, updated, refused = obj.store.upsert_clients(good)
     errors = sorted([*errors, *(RowError(line, why) for line, why in refused)], key=lambda e: e.line)
     for error in errors:
-        click.echo(f"{csv_file}: {error}", err=True)
-    click.echo(f"imported {created} new and updated {updated} clients; {len(errors)} rows skipped")
+        echo(f"{csv_file}: {error}", err=True)
+    echo(f"imported {created} new and updated {updated} clients; {len(errors)} rows skipped")
     if errors:
         sys.exit(1)
 
@@ -164,15 +171,18 @@ def staff() -> None:
 def staff_add(obj: Context, username: str, full_name: str, role: str) -> None:
     """Add a staff member, or change one's name and role."""
     member, created = obj.store.add_staff(username, full_name, role)
-    click.echo(f"{'added' if created else 'updated'} {member.username} ({member.full_name}) as {member.role}")
+    echo(f"{'added' if created else 'updated'} {clean_line(member.username)} ({clean_line(member.full_name)}) as {member.role}")
 
 
 @staff.command("list")
 @pass_context
 def staff_list(obj: Context) -> None:
     """List staff members."""
-    for member in obj.store.list_staff():
-        click.echo(f"{member.username}\t{member.full_name}\t{member.role}")
+    members = obj.store.list_staff()
+    if not members:
+        echo("no staff members yet; add one with: msgterm staff add USERNAME --name NAME --role ROLE")
+    for member in members:
+        echo("\t".join(clean_line(field) for field in (member.username, member.full_name, member.role)))
 
 
 @main.command()
@@ -180,7 +190,7 @@ def staff_list(obj: Context) -> None:
 def roles(obj: Context) -> None:
     """List roles and their permissions."""
     for name, permissions in obj.store.roles():
-        click.echo(f"{name}: {', '.join(permissions) or 'read only (no permissions)'}")
+        echo(f"{name}: {', '.join(permissions) or 'read only (no permissions)'}")
 
 
 @main.command()

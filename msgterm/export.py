@@ -8,6 +8,16 @@ from datetime import UTC
 
 from msgterm.store import Store
 
+#: Characters a JSON encoder may leave raw that a terminal would act on (C1 controls, bidi
+#: overrides, line separators) or that cannot be encoded (lone surrogates): written as \u
+#: escapes, so the export stays exact, valid JSON and safe to print.
+_TERMINAL_UNSAFE = {
+    code: f"\\u{code:04x}"
+    for code in (
+        *range(0x7F, 0xA0), *range(0xD800, 0xE000), 0x061C, 0x200E, 0x200F, *range(0x2028, 0x202F), *range(0x2066, 0x206A)
+    )
+}
+
 
 def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
     for entry in store.history(client_pk):
@@ -28,4 +38,4 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
             )
         else:
             record.update(event=entry.event.kind, staff=entry.event.staff_username)
-        yield json.dumps(record, ensure_ascii=False)
+        yield json.dumps(record, ensure_ascii=False).translate(_TERMINAL_UNSAFE)

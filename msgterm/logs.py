@@ -6,6 +6,8 @@ import logging
 import logging.handlers
 from pathlib import Path
 
+from msgterm.domain.sanitize import clean_output
+
 
 class RedactSecrets(logging.Filter):
     """Replace every configured secret in a record's final text with ***."""
@@ -21,6 +23,14 @@ class RedactSecrets(logging.Filter):
                 text = text.replace(secret, "***")
             record.msg, record.args = text, None
         return True
+
+
+class CleanFormatter(logging.Formatter):
+    """Log lines carry provider errors and file names from outside: the log file and the
+    terminal get them as text, never as escape sequences."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean_output(super().format(record))
 
 
 class CurrentStderr(logging.StreamHandler):
@@ -50,7 +60,7 @@ def setup_logging(log_dir: Path, secrets: tuple[str, ...] = (), *, stderr: bool 
     handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")]
     if stderr:
         handlers.append(CurrentStderr())
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter = CleanFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in handlers:
         handler._msgterm = True  # type: ignore[attr-defined]
         handler.setFormatter(formatter)

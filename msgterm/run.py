@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import click
 
-from msgterm.cli import Context
+from msgterm.cli import Context, echo
+from msgterm.domain.sanitize import clean_line
 
 
 def prepare_demo(obj: Context, *, seed: int, fresh: bool):
@@ -114,7 +115,7 @@ def run_sync(obj: Context, *, once: bool) -> int:
                 (log.info if outcome.state in (LoopState.SYNCED, LoopState.STANDBY) else log.error)(outcome.message)
                 if once:
                     if outcome.state is not LoopState.SYNCED:
-                        click.echo(f"msgterm: {outcome.message}", err=True)
+                        echo(f"msgterm: {outcome.message}", err=True)
                     return 0 if outcome.state is LoopState.SYNCED else 1
                 time.sleep(outcome.delay)
         except KeyboardInterrupt:
@@ -153,7 +154,7 @@ def run_send(obj: Context, client_ref: str, message: str) -> int:
     conversation = store.conversation_for_client(client.id) or store.start_conversation(staff, client.id)
     result = SendPipeline(store, make_provider(obj), settings.default_region).send(staff, conversation.id, message)
     if not result.ok:
-        click.echo(f"msgterm: not sent to {client.name}: {result.reason}", err=True)
+        echo(f"msgterm: not sent to {clean_line(client.name)}: {result.reason}", err=True)
         return 1
-    click.echo(f"sent to {client.name} ({result.message.to_number}): {result.message.sid} {result.message.status}")
+    echo(f"sent to {clean_line(client.name)} ({result.message.to_number}): {result.message.sid} {result.message.status}")
     return 0

@@ -24,6 +24,7 @@ from msgterm.store.search import SearchResults
 from msgterm.widgets.composer import Composer
 from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.filter_sidebar import FilterSidebar
+from msgterm.widgets.literal import literal
 from msgterm.widgets.search_bar import SearchBar
 from msgterm.widgets.status_line import StatusLine
 from msgterm.widgets.thread_view import Hit, ThreadView
@@ -165,7 +166,7 @@ class MainScreen(Screen):
         bar = self.query_one(SearchBar)
         if typed != bar.value:
             return  # the user typed on; a newer search is coming
-        bar.border_subtitle = "; ".join(query.problems)
+        bar.border_subtitle = literal("; ".join(query.problems))
         self.open_id = None
         self.search = query if results is not None else None
         self.shown_search_text = typed

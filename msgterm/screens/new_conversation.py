@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from msgterm.domain.phones import format_number
 from msgterm.domain.sanitize import clean_line
+from msgterm.widgets.literal import literal
 
 
 class NewConversation(ModalScreen[int | None]):
@@ -51,7 +52,7 @@ class NewConversation(ModalScreen[int | None]):
         for client in clients:
             number = format_number(client.mobile_phone) if client.mobile_phone else "no mobile"
             details = " · ".join(x for x in (number, client.email or "", client.client_id, client.uid or "") if x)
-            label = f"{clean_line(client.name)}  —  {clean_line(details)}"
+            label = literal(f"{clean_line(client.name)}  —  {clean_line(details)}")
             matches.add_option(Option(label, id=str(client.id), disabled=not client.mobile_phone))
         if clients:
             matches.highlighted = 0

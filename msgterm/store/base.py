@@ -20,6 +20,13 @@ CHANGES_CHANNEL = "msgterm_changes"
 WRITERS_LOCK = 7_734_001
 
 
+def containing(fragment: str) -> str:
+    """A LIKE pattern (escape character ``\\``) for text containing ``fragment`` literally:
+    a ``%`` or ``_`` someone typed matches itself, not everything."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def utcnow() -> datetime:
     """Now, as the naive UTC datetime the store keeps."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from msgterm.domain.errors import NotFound, ValidationError
 from msgterm.domain.permissions import BUILT_IN_ROLES, PERMISSION_DESCRIPTIONS, StaffMember
 from msgterm.domain.phones import digits, parse_number
-from msgterm.store.base import StoreBase
+from msgterm.store.base import StoreBase, containing
 from msgterm.domain.clients import ClientInput
 from msgterm.store import schema
 from msgterm.store.records import ClientRecord, FilterValues
@@ -235,13 +235,13 @@ class DirectoryStore(StoreBase):
         text = text.strip()
         if not text:
             return []
-        like = f"%{text.lower()}%"
+        like = containing(text.lower())
         conditions = [
-            func.lower(client_t.c.first_name + " " + client_t.c.last_name).like(like),
-            func.lower(client_t.c.last_name).like(like),
-            func.lower(client_t.c.email).like(like),
-            func.lower(client_t.c.uid).like(like),
-            func.lower(client_t.c.client_id).like(like),
+            func.lower(client_t.c.first_name + " " + client_t.c.last_name).like(like, escape="\\"),
+            func.lower(client_t.c.last_name).like(like, escape="\\"),
+            func.lower(client_t.c.email).like(like, escape="\\"),
+            func.lower(client_t.c.uid).like(like, escape="\\"),
+            func.lower(client_t.c.client_id).like(like, escape="\\"),
         ]
         number = digits(text)
         if len(number) >= 3 and len(number) >= len(text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace("+", "")):

@@ -16,6 +16,7 @@ from sqlalchemy import and_, column, func, literal_column, or_, select, table, t
 
 from msgterm.domain.folders import FolderView
 from msgterm.domain.search_query import SearchQuery
+from msgterm.store.base import containing
 from msgterm.store.conversations import CONVERSATION_COLUMNS, ConversationStore, conv_t, conversation_record, msg_t, preview_of
 from msgterm.store.directory import client_t
 from msgterm.store.records import ConversationRecord, Filters
@@ -40,10 +41,6 @@ def query_filters(query: SearchQuery) -> Filters:
     )
 
 
-def _like_escape(fragment: str) -> str:
-    return fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 class SearchStore(ConversationStore):
     """Full-text search over the store, a page at a time."""
 
@@ -65,7 +62,7 @@ class SearchStore(ConversationStore):
             client_ids = select(client_fts.c.rowid).where(text("client_fts MATCH :party").bindparams(party=match))
         else:
             client_ids = select(client_t.c.id).where(
-                *[client_t.c.search_text.like(f"%{_like_escape(f)}%", escape="\\") for f in fragments]
+                *[client_t.c.search_text.like(containing(f), escape="\\") for f in fragments]
             )
         matches = [conv_t.c.client_id.in_(client_ids)]
         if all(f.isdigit() for f in fragments):

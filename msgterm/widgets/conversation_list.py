@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -213,11 +214,11 @@ class ConversationList(ScrollView, can_focus=True):
         badge = f"({record.unread_count})" if record.folder is Folder.UNREAD else ""
         dot = "● " if record.folder is Folder.UNREAD else "  "
         name_width = min(20, max(10, width // 3))
-        name = clean_line(record.title)[:name_width].ljust(name_width)
+        name = set_cell_size(clean_line(record.title), name_width)  # wide characters take two cells
         arrow = "› " if record.last_direction == "outbound" else ""
         fixed = len(dot) + name_width + 1 + len(when) + 1 + len(badge) + 1 + len(marks)
         preview_width = max(0, width - fixed)
-        preview = (arrow + clean_line(record.last_preview))[:preview_width].ljust(preview_width)
+        preview = set_cell_size(arrow + clean_line(record.last_preview), preview_width)
         return [
             Segment(dot, badge_style),
             Segment(name + " ", style),

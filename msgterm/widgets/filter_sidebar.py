@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from msgterm.domain.folders import FolderView
 from msgterm.store.records import Filters, FilterValues
+from msgterm.widgets.literal import literal
 
 DATE_PRESETS = (("Any time", None), ("Today", 1), ("Last 7 days", 7), ("Last 30 days", 30))
 
@@ -46,11 +47,11 @@ class FilterSidebar(VerticalScroll):
         yield Label("Date")
         yield Select([(name, days or 0) for name, days in DATE_PRESETS], value=0, allow_blank=False, id="dates")
         yield Label("Client type")
-        yield SelectionList(*[(v, v) for v in self.values.client_types], id="types")
+        yield SelectionList(*[(literal(v), v) for v in self.values.client_types], id="types")
         yield Label("Client group")
-        yield SelectionList(*[(v, v) for v in self.values.groups], id="groups")
+        yield SelectionList(*[(literal(v), v) for v in self.values.groups], id="groups")
         yield Label("Home location")
-        yield SelectionList(*[(v, v) for v in self.values.locations], id="locations")
+        yield SelectionList(*[(literal(v), v) for v in self.values.locations], id="locations")
         yield Checkbox("Muted only", id="muted")
 
     def set_counts(self, counts: dict[FolderView, int]) -> None:
