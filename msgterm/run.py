@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import click
 
 from msgterm.cli import Context, echo
 from msgterm.domain.sanitize import clean_line
@@ -112,6 +111,8 @@ def run_sync(obj: Context, *, once: bool) -> int:
                 outcome = loop.step()
                 if once and outcome.state is LoopState.STANDBY:
                     outcome = _wait_for_the_lease(loop, outcome, log)
+                if once and outcome.state is LoopState.WAITING:
+                    outcome = _wait_for_the_store(loop, outcome, log)
                 (log.info if outcome.state in (LoopState.SYNCED, LoopState.STANDBY) else log.error)(outcome.message)
                 if once:
                     if outcome.state is not LoopState.SYNCED:
@@ -122,6 +123,25 @@ def run_sync(obj: Context, *, once: bool) -> int:
             return 130
         finally:
             loop.release()
+
+
+#: How long ``sync --once`` waits for another program's write (an import) to let the store go.
+STORE_WAIT_SECONDS = 300.0
+
+
+def _wait_for_the_store(loop, outcome, log):
+    """``sync --once`` while another program holds the store's write lock: try again after
+    each backoff, for up to STORE_WAIT_SECONDS, instead of giving up at the first refusal."""
+    import time
+
+    from msgterm.sync.poller import LoopState
+
+    deadline = time.monotonic() + STORE_WAIT_SECONDS
+    while outcome.state is LoopState.WAITING and time.monotonic() + outcome.delay < deadline:
+        log.info(outcome.message)
+        time.sleep(outcome.delay)
+        outcome = loop.step()
+    return outcome
 
 
 def _wait_for_the_lease(loop, outcome, log):

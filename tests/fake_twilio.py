@@ -56,6 +56,9 @@ class Fault:
     method: str | None = None
 
 
+_NOT_ODD = object()
+
+
 @dataclass
 class FakeTwilio:
     account_sid: str = ACCOUNT
@@ -74,6 +77,8 @@ class FakeTwilio:
     on_list: object = None
     #: Answer every list page with itself as its next page (a paging bug seen in a mock).
     stuck_paging: bool = False
+    #: Raw JSON bodies the next list requests answer with, one each, instead of a list page.
+    odd_pages: list = field(default_factory=list)
     #: Messaging Services and their sender pools.
     services: dict[str, list[str]] = field(default_factory=dict)
     _n: int = 0
@@ -278,6 +283,10 @@ class FakeTwilio:
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         if self.page_delay:
             time.sleep(self.page_delay)
+        with self.lock:
+            odd = self.odd_pages.pop(0) if self.odd_pages else _NOT_ODD
+        if odd is not _NOT_ODD:
+            return self._send(handler, 200, odd)
         page_size = max(1, min(int(query.get("PageSize", 50)), 1000))
         page = int(query.get("Page", 0))
         rows, places = self._rows(query)

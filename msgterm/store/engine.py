@@ -35,7 +35,7 @@ def make_engine(url_or_path: str | Path) -> Engine:
     """
     url = database_url(url_or_path)
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
     path = make_url(url).database
     if path and path != ":memory:":
@@ -46,7 +46,9 @@ def make_engine(url_or_path: str | Path) -> Engine:
                 f"cannot create the folder for the store {path}: {error.strerror}. "
                 "Choose a writable place with --db or MSGTERM_DATABASE_URL."
             ) from None
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from operator import itemgetter
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from msgterm.domain import folders
 from msgterm.domain.folders import ConversationState, Folder
@@ -19,6 +21,8 @@ from msgterm.store.conversations import ConversationStore, conv_t, conversation_
 from msgterm.store.directory import client_t
 from msgterm.store import schema
 from msgterm.store.records import IngestResult, MessageRecord
+
+log = logging.getLogger(__name__)
 
 sync_t = schema.sync_state
 DEFAULT_SYNC = "default"
@@ -34,6 +38,16 @@ FOLDERS = {folder.value: folder for folder in Folder}  # a dict lookup: Folder(v
 UNFINISHED_OUTBOUND = next(
     index for index in msg_t.indexes if index.name == "ix_message_unfinished_outbound"
 ).dialect_options["sqlite"]["where"]
+
+
+#: What a record the store cannot keep raises while its batch is written: a value the
+#: database refuses (DataError, IntegrityError) or that the driver cannot send (a NUL to
+#: PostgreSQL, a lone surrogate to SQLite: ValueError, UnicodeError).
+UNSTORABLE = (DataError, IntegrityError, ValueError)
+
+
+class _Rehearsed(Exception):
+    """Ends a rehearsal transaction: it worked, and is rolled back."""
 
 
 class LeaseLost(Exception):
@@ -188,7 +202,46 @@ class IngestStore(ConversationStore):
         following time), older messages do not move folders (``folders.history_message``)
         and it moves the history cursor. With ``fence`` the batch commits only while
         (holder, generation) still holds the lease.
+
+        A record the store cannot keep is skipped (logged by SID, never by its body) and the
+        rest of the batch is stored: one odd record must not stop every cycle.
         """
+        try:
+            return self._ingest(batch, watermark=watermark, history=history, fence=fence)
+        except UNSTORABLE:
+            unstorable = self._unstorable(batch, history=history)
+            if not unstorable or len(unstorable) == len(batch) > 1:
+                raise  # not one record's fault (every record failing is a fault of ours)
+        # Bodies and numbers stay out of the log: a SID finds the record in Twilio's console.
+        log.warning("skipped %d message(s) the store cannot keep: %s", len(unstorable), ", ".join(sorted(unstorable)))
+        kept = [item for item in batch if item.sid not in unstorable]
+        result = self._ingest(kept, watermark=watermark, history=history, fence=fence)
+        return replace(result, skipped=tuple(sorted(unstorable)))
+
+    def _unstorable(self, batch: list[ProviderMessage], *, history: HistoryMark | None) -> set[str]:
+        """The SIDs of the records that make a batch fail, found by halving it in
+        transactions that are rolled back (a few dozen for one bad record in 10,000)."""
+        try:
+            self._ingest(batch, history=HistoryMark() if history else None, rehearse=True)
+        except _Rehearsed:
+            return set()
+        except UNSTORABLE:
+            if len(batch) == 1:
+                return {batch[0].sid}
+        else:
+            return set()
+        middle = len(batch) // 2
+        return self._unstorable(batch[:middle], history=history) | self._unstorable(batch[middle:], history=history)
+
+    def _ingest(
+        self,
+        batch: list[ProviderMessage],
+        *,
+        watermark: datetime | None = None,
+        history: HistoryMark | None = None,
+        fence: tuple[str, int] | None = None,
+        rehearse: bool = False,
+    ) -> IngestResult:
         changed: set[int] = set()
         with self.write() as conn:
             if fence is not None:
@@ -217,6 +270,8 @@ class IngestStore(ConversationStore):
             if values:
                 self._sync_row(conn)
                 conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(**values))
+            if rehearse:
+                raise _Rehearsed
         return IngestResult(len(new_items), updated, frozenset(changed), tuple(alerts))
 
     def _history_values(self, conn: Connection, mark: HistoryMark, stored: int) -> dict:

@@ -119,6 +119,7 @@ class IngestResult:
     updated_messages: int = 0
     changed_conversations: frozenset[int] = frozenset()
     alerts: tuple[tuple[int, str, str], ...] = ()  # (conversation id, title, preview)
+    skipped: tuple[str, ...] = ()  # SIDs of records the store could not keep
 
 
 @dataclass(frozen=True)

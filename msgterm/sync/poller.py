@@ -19,6 +19,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from msgterm.store import LeaseLost, Store
+from msgterm.store.errors import StoreBusy, describe_database_error
 from msgterm.sync.cycle import Cycle, CycleReport, HistoryProgress
 from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimited
 
@@ -130,6 +131,8 @@ class LoopState(StrEnum):
     PAUSED = "paused"  # the credentials were refused
     BACKOFF = "backoff"  # Twilio failed or limited us: waiting before the next try
     LEASE_LOST = "lease_lost"
+    WAITING = "waiting"  # another program held the store's write lock past the busy timeout
+    STOPPED = "stopped"  # an unexpected fault (the store unreachable, a bug): tried again after a backoff
 
 
 @dataclass
@@ -159,6 +162,22 @@ class PollLoop:
         return timedelta(seconds=max(self.interval * 1.5, 3.0))
 
     def step(self) -> LoopOutcome:
+        """One step; whatever goes wrong in it becomes an outcome with a wait, so the loop
+        (the app's poller thread, ``msgterm sync``) never dies of it."""
+        try:
+            return self._step()
+        except StoreBusy:
+            delay = min(self.backoff.next_delay(), 30.0)
+            return LoopOutcome(
+                LoopState.WAITING, delay, f"waiting for the store (another program is writing to it); trying again in {delay:.0f} s"
+            )
+        except Exception as error:  # noqa: BLE001 - the loop must outlive any fault; the log keeps the traceback
+            delay = self.backoff.next_delay()
+            log.error("sync step failed", exc_info=error)
+            why = describe_database_error(error) or f"unexpected {type(error).__name__} (details in the log)"
+            return LoopOutcome(LoopState.STOPPED, delay, f"sync stopped: {why}; trying again in {delay:.0f} s")
+
+    def _step(self) -> LoopOutcome:
         store = self.poller.store
         holder = self.poller.holder
         generation = store.acquire_lease(holder, self.lease_ttl, holder_is_gone=holder_is_gone)

@@ -138,7 +138,7 @@ class TwilioProvider:
     def _stream(self, kwargs: dict) -> Iterator[ProviderMessage]:
         """One filter's messages, newest first, a page at a time; each page tried again on
         429s and server errors, so a fault never restarts the read from its first page."""
-        page = self._call(lambda: self.client.messages.page(page_size=PAGE_SIZE, **kwargs))
+        page = self._call(lambda: _message_page(lambda: self.client.messages.page(page_size=PAGE_SIZE, **kwargs)))
         seen: set[str] = set()
         while page is not None:
             yield from self._convert_page(page)
@@ -152,10 +152,10 @@ class TwilioProvider:
                 )
             seen.add(url)
             current = page
-            page = self._call(current.next_page)
+            page = self._call(lambda: _message_page(current.next_page))
 
     def recent_to(self, number: str, limit: int = 50) -> list[ProviderMessage]:
-        page = self._call(lambda: self.client.messages.page(to=number, page_size=limit))
+        page = self._call(lambda: _message_page(lambda: self.client.messages.page(to=number, page_size=limit)))
         return self._convert_page(page)
 
     def fetch_message(self, sid: str) -> ProviderMessage:
@@ -180,7 +180,7 @@ class TwilioProvider:
 
     def _convert_page(self, page) -> list[ProviderMessage]:
         out = []
-        for record in page.load_page(page._payload):
+        for record in page._payload["messages"]:
             message = to_provider_message(record)
             if message is None:
                 log.warning("skipped a malformed message record from Twilio: sid=%r", record.get("sid") if isinstance(record, dict) else None)
@@ -227,6 +227,24 @@ class TwilioProvider:
             if isinstance(error, requests.RequestException):
                 raise TransientError(f"cannot reach Twilio: {type(error).__name__}") from None
             raise
+
+
+def _message_page(read):
+    """``read()``'s page, checked to be a Twilio list page of messages: anything else (a JSON
+    array, null, messages that are not a list, a next page that is not a URI) is a provider
+    error, tried again with backoff, never a traceback."""
+    try:
+        page = read()
+    except (AttributeError, TypeError, KeyError) as error:  # raised by the library's Page on odd JSON
+        raise TransientError(f"Twilio sent a page that is not a message list ({type(error).__name__}); will try again") from None
+    if page is None:
+        return None
+    payload = page._payload
+    if not isinstance(payload.get("messages"), list):
+        raise TransientError("Twilio sent a page without a list of messages; will try again")
+    if not isinstance(payload.get("next_page_uri"), (str, type(None))):
+        raise TransientError("Twilio sent a page whose next_page_uri is not a URI; will try again")
+    return page
 
 
 def _error_body(text: str) -> tuple[int | None, str]:
@@ -283,34 +301,60 @@ def _when(value) -> datetime | None:
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
+#: Counts beyond these are not a real message's (and would not fit the store's integers).
+MAX_SEGMENTS = 10_000
+MAX_MEDIA = 100
+MAX_ERROR_CODE = 2**31 - 1
+#: Characters no store can keep (NUL on PostgreSQL, a lone surrogate anywhere): a body that
+#: holds one is kept with U+FFFD in its place rather than lost.
+_UNSTORABLE = {0: "\ufffd", **{code: "\ufffd" for code in range(0xD800, 0xE000)}}
+
+
+def _text(value, *, required: bool = False) -> str:
+    """A JSON string field; a number, list or object where text belongs makes the record malformed."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value.translate(_UNSTORABLE)
+
+
+def _count(value, limit: int) -> int:
+    number = int(value or 0)
+    if not 0 <= number <= limit:
+        raise ValueError("out of range")
+    return number
+
+
 def to_provider_message(record) -> ProviderMessage | None:
     """A Twilio message JSON object as a ProviderMessage, or None when it is malformed."""
     try:
         sid = record["sid"]
-        if not isinstance(sid, str) or not sid.startswith(("SM", "MM")):
+        if not isinstance(sid, str) or not sid.startswith(("SM", "MM")) or len(sid) > 64 or not sid.isalnum():
             return None
         created = _when(record["date_created"])
         if created is None:
             return None
-        direction = _direction(record["direction"])
-        from_number, to_number = record["from"], record["to"]
+        direction = _direction(_text(record["direction"], required=True))
+        from_number, to_number = _text(record["from"]), _text(record["to"])
         client_number = from_number if direction == "inbound" else to_number
-        if not isinstance(client_number, str) or not client_number:
+        if not client_number:
             return None  # no client to file it under
         error_code = record.get("error_code")
+        error_message = record.get("error_message")
         return ProviderMessage(
             sid=sid,
             direction=direction,
-            from_number=from_number or "",
-            to_number=to_number or "",
-            body=record.get("body") or "",
-            status=str(record["status"]),
+            from_number=from_number,
+            to_number=to_number,
+            body=_text(record.get("body")),
+            status=_text(record["status"], required=True),
             created_at=created,
             sent_at=_when(record.get("date_sent")),
-            num_segments=int(record.get("num_segments") or 0),
-            num_media=int(record.get("num_media") or 0),
-            error_code=int(error_code) if error_code not in (None, "") else None,
-            error_message=record.get("error_message"),
+            num_segments=_count(record.get("num_segments"), MAX_SEGMENTS),
+            num_media=_count(record.get("num_media"), MAX_MEDIA),
+            error_code=_count(error_code, MAX_ERROR_CODE) if error_code not in (None, "") else None,
+            error_message=_text(error_message) if error_message is not None else None,
         )
-    except (KeyError, TypeError, ValueError, IndexError):
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError):
         return None

@@ -24,6 +24,10 @@ def ago(seconds: float) -> str:
     return f"{int(seconds // 3600)} h ago"
 
 
+#: Loop states the status line shows in red, in the loop's own words, until a cycle succeeds.
+PROBLEMS = frozenset({LoopState.PAUSED, LoopState.BACKOFF, LoopState.LEASE_LOST, LoopState.WAITING, LoopState.STOPPED})
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -45,7 +49,7 @@ class StatusLine(Static):
 
     def show_outcome(self, outcome: LoopOutcome) -> None:
         """A poll step ended: synced (the screen is fresh as of now), or why not."""
-        self._problem = outcome.state in (LoopState.PAUSED, LoopState.BACKOFF, LoopState.LEASE_LOST)
+        self._problem = outcome.state in PROBLEMS
         self._message = outcome.message
         if outcome.state is LoopState.SYNCED:
             self._synced_at = self.clock()
