@@ -149,13 +149,25 @@ def clients_import(obj: Context, csv_file: str) -> None:
         good, errors = read_clients(text, obj.settings.default_region)
     except MsgtermError as error:
         fail(f"{csv_file}: {error}")
-    created, updated, refused = obj.store.upsert_clients(good)
+    created, updated, refused = _import_with_progress(obj.store, good)
     errors = sorted([*errors, *(RowError(line, why) for line, why in refused)], key=lambda e: e.line)
     for error in errors:
         echo(f"{csv_file}: {error}", err=True)
     echo(f"imported {created} new and updated {updated} clients; {len(errors)} rows skipped")
     if errors:
         sys.exit(1)
+
+
+def _import_with_progress(store, good):
+    """``upsert_clients``, with a progress bar on a terminal (an import of 100,000 clients
+    takes minutes)."""
+    if not sys.stderr.isatty() or len(good) < 1000:
+        return store.upsert_clients(good)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("importing clients", total=len(good))
+        return store.upsert_clients(good, on_progress=lambda done, _total: progress.update(task, completed=done))
 
 
 @main.group()

@@ -140,3 +140,31 @@ def test_unwritable_database_is_a_clear_error(tmp_path):
         assert "Traceback" not in result.stderr
     finally:
         os.chmod(locked, 0o700)
+
+
+def test_csv_problems_are_reported_by_line_and_nothing_else_is_lost(tmp_path):
+    rows = [
+        'C1,U1,Ada,"Lovelace,2125550201,,Member,,Downtown',  # a quote never closed
+        "C2,U2,Grace,Hopper,2125550202,,Member,,Downtown",
+        "C2,U9,Grace,Again,2125550209,,Member,,Uptown",  # the same client_id again
+        "C3,U3," + "x" * 200_000 + ",Long,2125550203,,Member,,Downtown",  # past csv's own field limit
+        "C4,U4,Alan,Turing,2125550204,,Member,,Downtown",
+    ]
+    db = tmp_path / "s.db"
+    result = run("clients", "import", str(csv_file(tmp_path, rows)), db=db)
+    assert result.exit_code == 1
+    assert 'line 2: has a quote (") that is never closed' in result.output
+    assert 'line 4: client_id "C2" is also on line 3, which was kept' in result.output
+    assert "line 5: first_name is 200,000 characters long; at most 1,000" in result.output
+    assert "imported 2 new and updated 0 clients; 3 rows skipped" in result.output
+    from msgterm.store import open_store
+
+    store = open_store(db)
+    assert store.client_by_ref("C2").home_location == "Downtown"
+    assert store.client_by_ref("C4").name == "Alan Turing"
+
+
+def test_staff_list_on_an_empty_store_says_how_to_add_one(tmp_path):
+    result = run("staff", "list", db=tmp_path / "s.db")
+    assert result.exit_code == 0
+    assert "no staff members yet; add one with: msgterm staff add" in result.output

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from msgterm.domain.errors import NotFound, ValidationError
@@ -11,6 +14,11 @@ from msgterm.store.base import StoreBase, containing
 from msgterm.domain.clients import ClientInput
 from msgterm.store import schema
 from msgterm.store.records import ClientRecord, FilterValues
+
+#: Longest write of one import transaction, and (SQLite) the gap left between two for
+#: other writers: SQLite's busy handler sleeps up to 100 ms between tries for the lock.
+IMPORT_TURN = 0.4
+IMPORT_PAUSE = 0.12
 
 client_t = schema.client
 type_t = schema.client_type
@@ -54,7 +62,15 @@ class DirectoryStore(StoreBase):
     # ---- roles and staff -------------------------------------------------------------
 
     def ensure_roles(self) -> None:
-        """Create the built-in permissions and roles where they are missing."""
+        """Create the built-in permissions and roles where they are missing.
+
+        Looked at first without the write lock: every start opens the store, and a start
+        must not wait for another program's long write when nothing is missing."""
+        with self.read() as conn:
+            permissions = set(conn.scalars(select(perm_t.c.name)))
+            roles = set(conn.scalars(select(role_t.c.name)))
+        if {p.value for p in PERMISSION_DESCRIPTIONS} <= permissions and set(BUILT_IN_ROLES) <= roles:
+            return
         with self.write() as conn:
             for name, description in PERMISSION_DESCRIPTIONS.items():
                 if conn.scalar(select(perm_t.c.name).where(perm_t.c.name == name.value)) is None:
@@ -148,45 +164,78 @@ class DirectoryStore(StoreBase):
             found = conn.execute(insert(table).values(name=name)).inserted_primary_key[0]
         return found
 
-    def upsert_clients(self, clients: list[tuple[int, ClientInput]]) -> tuple[int, int, list[tuple[int, str]]]:
-        """Insert or update clients matched on client_id, one transaction.
+    def upsert_clients(
+        self, clients: list[tuple[int, ClientInput]], *, on_progress: Callable[[int, int], None] | None = None
+    ) -> tuple[int, int, list[tuple[int, str]]]:
+        """Insert or update clients matched on client_id, in short transactions.
 
         Takes (line, client) pairs; returns (created, updated, [(line, why)]) where a row
         whose UID already belongs to another client is refused and the rest are kept.
+
+        Each transaction writes for at most IMPORT_TURN seconds and, on SQLite, lets go of
+        the write lock for IMPORT_PAUSE before the next: a send, an archive or a sync cycle
+        in another terminal waits a moment, not the whole import. An import stopped midway
+        keeps what it wrote; importing the file again finishes it (rows are matched on
+        client_id). ``on_progress(done, total)`` follows each transaction.
         """
-        created = updated = 0
+        counts = {"created": 0, "updated": 0}
         refused: list[tuple[int, str]] = []
-        with self.write() as conn:
-            for line, item in clients:
-                if item.uid:
-                    owner = conn.scalar(select(client_t.c.client_id).where(client_t.c.uid == item.uid))
-                    if owner is not None and owner != item.client_id:
-                        refused.append((line, f'uid "{item.uid}" already belongs to client {owner}'))
-                        continue
-                values = {
-                    "client_id": item.client_id,
-                    "uid": item.uid or None,
-                    "first_name": item.first_name,
-                    "last_name": item.last_name,
-                    "mobile_phone": item.mobile_phone or None,
-                    "email": item.email or None,
-                    "client_type_id": self._named_id(conn, type_t, item.client_type),
-                    "home_location_id": self._named_id(conn, location_t, item.home_location),
-                }
-                values["search_text"] = client_search_text(values)
-                existing = conn.scalar(select(client_t.c.id).where(client_t.c.client_id == item.client_id))
-                if existing is None:
-                    pk = conn.execute(insert(client_t).values(opted_out=False, **values)).inserted_primary_key[0]
-                    created += 1
-                else:
-                    conn.execute(update(client_t).where(client_t.c.id == existing).values(**values))
-                    conn.execute(delete(member_t).where(member_t.c.client_id == existing))
-                    pk = existing
-                    updated += 1
-                for group in dict.fromkeys(g.strip() for g in item.groups if g.strip()):
-                    conn.execute(insert(member_t).values(client_id=pk, group_id=self._named_id(conn, group_t, group)))
-                self._link_conversations(conn, pk, values["mobile_phone"])
-        return created, updated, refused
+        named: dict[tuple[str, str], int | None] = {}  # types, locations and groups seen so far (never deleted)
+        done = 0
+        while done < len(clients):
+            with self.write() as conn:
+                turn_ends = time.monotonic() + IMPORT_TURN
+                while done < len(clients) and time.monotonic() < turn_ends:
+                    line, item = clients[done]
+                    done += 1
+                    outcome = self._upsert_client(conn, item, named)
+                    if outcome in counts:
+                        counts[outcome] += 1
+                    else:
+                        refused.append((line, outcome))
+            if on_progress is not None:
+                on_progress(done, len(clients))
+            if done < len(clients) and self.dialect == "sqlite":
+                time.sleep(IMPORT_PAUSE)  # PostgreSQL queues waiting writers; SQLite's poll for the lock
+        return counts["created"], counts["updated"], refused
+
+    def _upsert_client(self, conn: Connection, item: ClientInput, named: dict[tuple[str, str], int | None]) -> str:
+        """"created", "updated", or why the row was refused."""
+
+        def named_id(table, name: str | None) -> int | None:
+            key = (table.name, (name or "").strip())
+            if key not in named:
+                named[key] = self._named_id(conn, table, name)
+            return named[key]
+
+        if item.uid:
+            owner = conn.scalar(select(client_t.c.client_id).where(client_t.c.uid == item.uid))
+            if owner is not None and owner != item.client_id:
+                return f'uid "{item.uid}" already belongs to client {owner}'
+        values = {
+            "client_id": item.client_id,
+            "uid": item.uid or None,
+            "first_name": item.first_name,
+            "last_name": item.last_name,
+            "mobile_phone": item.mobile_phone or None,
+            "email": item.email or None,
+            "client_type_id": named_id(type_t, item.client_type),
+            "home_location_id": named_id(location_t, item.home_location),
+        }
+        values["search_text"] = client_search_text(values)
+        existing = conn.scalar(select(client_t.c.id).where(client_t.c.client_id == item.client_id))
+        if existing is None:
+            pk = conn.execute(insert(client_t).values(opted_out=False, **values)).inserted_primary_key[0]
+            outcome = "created"
+        else:
+            conn.execute(update(client_t).where(client_t.c.id == existing).values(**values))
+            conn.execute(delete(member_t).where(member_t.c.client_id == existing))
+            pk = existing
+            outcome = "updated"
+        for group in dict.fromkeys(g.strip() for g in item.groups if g.strip()):
+            conn.execute(insert(member_t).values(client_id=pk, group_id=named_id(group_t, group)))
+        self._link_conversations(conn, pk, values["mobile_phone"])
+        return outcome
 
     def _link_conversations(self, conn: Connection, client_pk: int, phone: str | None) -> None:
         """Hook for the conversation store: give an unknown sender's thread to its client."""
