@@ -147,9 +147,17 @@ class MsgtermApp(App):
     @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
     def watch_store(self) -> None:
         """Other terminals' changes: re-read only the conversations they touched."""
+        failures = 0
         while not self._stop.is_set():
-            self.store.wait_for_changes(CHANGE_CHECK_SECONDS)
-            seq, changed = self.store.changes_since(self._change_seq)
+            try:
+                self.store.wait_for_changes(CHANGE_CHECK_SECONDS)
+                seq, changed = self.store.changes_since(self._change_seq)
+            except Exception as error:  # noqa: BLE001 - a store out of reach: wait, then catch up from the change log
+                failures += 1
+                log.warning("cannot read the store's changes (%s); trying again", type(error).__name__)
+                self._stop.wait(min(30.0, CHANGE_CHECK_SECONDS * 2**failures))
+                continue
+            failures = 0
             if changed and not self._stop.is_set():
                 self._change_seq = seq
                 self.call_from_thread(self._post_changes, changed)

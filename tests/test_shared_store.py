@@ -289,3 +289,35 @@ def test_terminals_on_one_sqlite_file_writing_at_once_lose_nothing(tmp_path, clo
     assert stores[0].message_count() == 160
     for store in stores:
         store.dispose()
+
+
+async def test_a_dropped_postgresql_connection_comes_back_and_the_view_catches_up(pg_url):
+    """The server ends every connection of this terminal (pg_terminate_backend): the change
+    watcher listens again and the list shows what another terminal did meanwhile."""
+    from sqlalchemy import create_engine, text
+
+    store, clock = build_store(None, url=pg_url)
+    other = open_store(pg_url, clock=clock, business_number=BUSINESS)
+    app = make_app(store, clock, watch_changes=True)
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("4")
+        listing = app.screen.query_one("#conversations")
+        while store._listener is None:  # the watcher is listening
+            await pilot.pause(0.05)
+        with admin.connect() as conn:
+            killed = conn.execute(
+                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            ).scalar()
+        assert killed >= 2  # the listener and the other terminal's pool, at least
+        target = listing.selected
+        inbound(other, other.conversation(target.id).phone, "sent while the line was down")
+        deadline = time.monotonic() + 15
+        while listing.selected.last_preview != "sent while the line was down":
+            await pilot.pause(0.1)
+            assert time.monotonic() < deadline, "the view never caught up after the connection was dropped"
+        assert app.is_running
+    admin.dispose()
+    other.dispose()
+    store.dispose()

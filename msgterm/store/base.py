@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ Clock = Callable[[], datetime]
 
 #: PostgreSQL: the channel terminals LISTEN on, and the advisory lock writers take turns with.
 CHANGES_CHANNEL = "msgterm_changes"
+log = logging.getLogger(__name__)
+
 WRITERS_LOCK = 7_734_001
 
 
@@ -119,17 +122,33 @@ class StoreBase:
         """Block until another connection may have changed the store, or ``timeout`` passes.
 
         PostgreSQL: LISTEN on a connection of its own, woken by the NOTIFY of ``_touch``.
-        SQLite has no notifications: this just waits, and the caller polls the change log.
+        A listening connection the server dropped is opened again on the next call (the
+        caller reads the change log after each wait, so nothing notified meanwhile is
+        missed). SQLite has no notifications: this just waits, and the caller polls the
+        change log.
         """
         if self.dialect != "postgresql":
             time.sleep(timeout)
             return
-        if self._listener is None:
-            self._listener = self.engine.raw_connection()
-            self._listener.driver_connection.autocommit = True
-            self._listener.driver_connection.execute(f"LISTEN {CHANGES_CHANNEL}")
-        for _notice in self._listener.driver_connection.notifies(timeout=timeout, stop_after=1):
-            break
+        try:
+            if self._listener is None:
+                self._listener = self.engine.raw_connection()
+                self._listener.driver_connection.autocommit = True
+                self._listener.driver_connection.execute(f"LISTEN {CHANGES_CHANNEL}")
+            for _notice in self._listener.driver_connection.notifies(timeout=timeout, stop_after=1):
+                break
+        except Exception as error:  # noqa: BLE001 - psycopg and SQLAlchemy each have their own connection errors
+            log.warning("lost the store's change notifications (%s); listening again", type(error).__name__)
+            self._close_listener()
+            time.sleep(min(timeout, 1.0))
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.invalidate()  # a dead connection must not go back to the pool
+            except Exception:  # noqa: BLE001 - it is gone either way
+                pass
 
     def bulk_insert(self, conn: Connection, table, rows: list[dict]) -> None:
         """Insert many rows with one driver ``executemany``."""
