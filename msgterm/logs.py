@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 from msgterm.domain.sanitize import clean_output
@@ -33,6 +34,14 @@ class CleanFormatter(logging.Formatter):
         return clean_output(super().format(record))
 
 
+class PrivateRotatingFile(logging.handlers.RotatingFileHandler):
+    """The log names clients and numbers: each file it opens (rotations too) is the owner's alone."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 class CurrentStderr(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time, so that a progress display that
     takes stderr over (Rich's) prints log lines above itself instead of through itself."""
@@ -50,14 +59,14 @@ class CurrentStderr(logging.StreamHandler):
 
 def setup_logging(log_dir: Path, secrets: tuple[str, ...] = (), *, stderr: bool = False, level: int = logging.INFO) -> Path:
     """Log to ``log_dir/msgterm.log`` (rotating), and to stderr for headless commands."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = log_dir / "msgterm.log"
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_msgterm", False):
             root.removeHandler(handler)
     redact = RedactSecrets(secrets)
-    handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")]
+    handlers: list[logging.Handler] = [PrivateRotatingFile(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")]
     if stderr:
         handlers.append(CurrentStderr())
     formatter = CleanFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -214,3 +214,29 @@ def test_log_lines_carry_outside_text_as_text(tmp_path):
     written = path.read_text(encoding="utf-8")
     assert "provider said ␛]0;pwned␇ \ufffd2J" in written
     assert not RAW_CONTROL.search(written.replace("\n", ""))
+
+
+def test_the_store_and_the_log_are_private_to_their_owner(tmp_path):
+    import logging
+    import stat
+
+    from msgterm.logs import setup_logging
+
+    def mode(path) -> int:
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    db = tmp_path / "new" / "store.db"
+    store = open_store(db, business_number=BUSINESS)
+    store.add_staff("desk", "Dee Desk", "Front Desk")
+    assert mode(db.parent) == 0o700
+    for suffix in ("", "-wal", "-shm"):
+        assert mode(db.with_name(db.name + suffix)) == 0o600, suffix
+    store.dispose()
+
+    path = setup_logging(tmp_path / "logs")
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "baseFilename", None) == str(path))
+    logging.getLogger("msgterm.test").warning("a line")
+    handler.doRollover()
+    logging.getLogger("msgterm.test").warning("another line")
+    assert mode(path.parent) == 0o700
+    assert mode(path) == 0o600 and mode(path.with_name(path.name + ".1")) == 0o600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -25,6 +26,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def create_private(path: Path) -> None:
+    """Create the store file (and its folder) readable by its owner alone: it holds every
+    client's messages. SQLite gives the -wal and -shm files the database file's mode.
+    A store that exists keeps the mode it has (it may be shared on purpose)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url_or_path: str | Path) -> Engine:
     """Build an engine for the store at ``url_or_path``.
 
@@ -40,7 +51,7 @@ def make_engine(url_or_path: str | Path) -> Engine:
     path = make_url(url).database
     if path and path != ":memory:":
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(path))
         except OSError as error:
             raise MsgtermError(
                 f"cannot create the folder for the store {path}: {error.strerror}. "
