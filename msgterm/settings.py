@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import stat
 import tomllib
@@ -95,6 +96,13 @@ _ENV = {
     "twilio.history_days": "MSGTERM_HISTORY_DAYS",
 }
 _SECRET_KEYS = {"auth_token", "api_secret"}
+#: Numeric settings: (lowest, highest, unit). Polling more often than each second would
+#: spend Twilio's rate limit on nothing; less often than hourly would not be a live inbox.
+#: Twilio keeps about 400 days of message log; ten years leaves room and stays a date.
+BOUNDS = {
+    "twilio.poll_interval": (1.0, 3600.0, "seconds"),
+    "twilio.history_days": (0, 3650, "days"),
+}
 
 
 def _read_file(path: Path) -> dict:
@@ -132,22 +140,18 @@ def _coerce(key: str, value, source: str):
         if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             return value.strip().lower() in ("1", "true", "yes", "on")
         fail("true or false")
-    if key in ("twilio.poll_interval",):
+    if key in BOUNDS:
+        low, high, unit = BOUNDS[key]
+        whole = unit == "days"
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            fail(f"a number of {unit} from {low:g} to {high:g}")
         try:
             number = float(value)
         except (TypeError, ValueError):
-            fail("a number of seconds")
-        if number <= 0:
-            fail("a positive number of seconds")
-        return number
-    if key in ("twilio.history_days",):
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            fail("a whole number of days")
-        if number < 0:
-            fail("zero or more days")
-        return number
+            fail(f"a number of {unit} from {low:g} to {high:g}")
+        if not math.isfinite(number) or not low <= number <= high or (whole and not number.is_integer()):
+            fail(f"{'a whole' if whole else 'a'} number of {unit} from {low:g} to {high:g}")
+        return int(number) if whole else number
     if key == "twilio.numbers":
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):

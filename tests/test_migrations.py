@@ -173,3 +173,39 @@ def test_epoch_microseconds_round_trip_and_order_on_both_databases(url):
     assert ordered == sorted(times)
     assert sorted(newer) == [3, 5]
     store.dispose()
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from msgterm.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_stores_msgterm_must_not_touch_get_one_line_and_a_non_zero_exit(tmp_path):
+    import sqlite3
+
+    newer = tmp_path / "newer.db"
+    assert _cli("--db", str(newer), "staff", "list").exit_code == 0
+    with sqlite3.connect(newer) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    result = _cli("--db", str(newer), "staff", "list")
+    assert result.exit_code == 1
+    assert "made by a newer msgterm (revision 0099" in result.output and "upgrade msgterm" in result.output
+    with sqlite3.connect(newer) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0099",)
+
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE location (id INTEGER)")
+    result = _cli("--db", str(foreign), "staff", "list")
+    assert result.exit_code == 1
+    assert "holds tables (location) but no msgterm revision" in result.output
+    assert "already exists" not in result.output
+
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 20)
+    result = _cli("--db", str(damaged), "staff", "list")
+    assert result.exit_code == 1
+    assert "damaged or is not a SQLite database" in result.output and "Traceback" not in result.output

@@ -71,3 +71,34 @@ def test_secret_in_a_file_others_can_read_is_refused_with_the_fix(tmp_path):
 def test_settings_repr_hides_secrets(tmp_path):
     settings = load_settings(config_path=tmp_path / "none.toml", environ={"TWILIO_AUTH_TOKEN": "hush123", "TWILIO_API_SECRET": "hush456"})
     assert "hush123" not in repr(settings) and "hush456" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("poll_interval = inf", "a number of seconds from 1 to 3600"),
+        ("poll_interval = nan", "a number of seconds from 1 to 3600"),
+        ("poll_interval = 1e308", "a number of seconds from 1 to 3600"),
+        ("poll_interval = 0", "a number of seconds from 1 to 3600"),
+        ("poll_interval = true", "a number of seconds from 1 to 3600"),
+        ("history_days = 800000", "a whole number of days from 0 to 3650"),
+        ("history_days = inf", "a whole number of days from 0 to 3650"),
+        ("history_days = 1.5", "a whole number of days from 0 to 3650"),
+        ("history_days = -1", "a whole number of days from 0 to 3650"),
+        ('history_days = "1e308"', "a whole number of days from 0 to 3650"),
+    ],
+)
+def test_numeric_settings_are_bounded_and_explained(tmp_path, line, words):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[twilio]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config_path=path, environ={})
+    assert words in str(raised.value)
+    assert line.split(" = ")[0] in str(raised.value)
+
+
+def test_numeric_settings_in_range_are_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[twilio]\npoll_interval = 2.5\nhistory_days = 400\n", encoding="utf-8")
+    settings = load_settings(config_path=path, environ={"MSGTERM_HISTORY_DAYS": "30"})
+    assert settings.twilio.poll_interval == 2.5 and settings.twilio.history_days == 30

@@ -30,8 +30,11 @@ def describe_database_error(error: BaseException) -> str | None:
         return BUSY
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
         return f"cannot write the store ({text}). Check that its folder exists and that you may write to it, or choose another with --db."
-    if "not a database" in lowered:
-        return f"the store is not a SQLite database ({text}). Point --db at a msgterm store."
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return (
+            f"the store file is damaged or is not a SQLite database ({text}). Restore it from a backup, "
+            "or move it away to start a new store; point --db at another file meanwhile."
+        )
     if isinstance(error, OperationalError):
         return f"cannot reach the store: {text.splitlines()[0]}. Check --db or MSGTERM_DATABASE_URL."
     return None

@@ -6,11 +6,17 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from msgterm.domain.errors import MsgtermError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: The newest revision; a store already there opens without loading Alembic at all.
 HEAD = "0006"
 #: Search objects that migration 0003 makes by hand (FTS5 tables, expression indexes).
 SEARCH_OBJECTS = ("client_fts", "message_fts", "ix_client_search_trgm", "ix_message_body_tsv")
+
+
+class StoreUnusable(MsgtermError):
+    """A store this msgterm cannot open safely; the words say what to do."""
 
 
 def include_object(_object, name, _type, _reflected, _compare_to) -> bool:
@@ -28,14 +34,32 @@ def _config(connection):
 
 
 def is_current(engine: Engine) -> bool:
-    """Whether the store is at HEAD already (one cheap query, no Alembic import)."""
+    """Whether the store is at HEAD already (one cheap query, no Alembic import).
+
+    Raises StoreUnusable for a store this msgterm must not touch: made by a newer msgterm,
+    or holding tables without a revision (not made by msgterm's migrations)."""
+    from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
 
     try:
         with engine.connect() as connection:
-            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD
+            revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     except DBAPIError:
+        tables = set(inspect(engine).get_table_names())
+        if tables:
+            raise StoreUnusable(
+                f"the database at {engine.url.render_as_string(hide_password=True)} holds tables "
+                f"({', '.join(sorted(tables)[:4])}{', …' if len(tables) > 4 else ''}) but no msgterm revision "
+                "(no alembic_version table), so msgterm will not change it. Point --db at a msgterm store, "
+                "or at a new file or empty database to start one."
+            ) from None
         return False
+    if revision is not None and revision > HEAD:
+        raise StoreUnusable(
+            f"the store was made by a newer msgterm (revision {revision}; this msgterm knows up to {HEAD}): "
+            "upgrade msgterm to open it. Nothing was changed."
+        )
+    return revision == HEAD
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
