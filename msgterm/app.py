@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from msgterm.domain.permissions import StaffMember
+from msgterm.domain.sanitize import clean_line
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.sync.cycle import HistoryProgress
 from msgterm.store import Store
@@ -138,7 +139,7 @@ class MsgtermApp(App):
         report = outcome.report
         if report and report.alerts:
             for _cid, title, preview in report.alerts:
-                self.notify(f"{title}: {preview}", title="New message", markup=False)
+                self.notify(clean_line(f"{title}: {preview}"), title="New message", markup=False)
             if self.bell_on_inbound:
                 self.bell()
         if report and report.changed:

@@ -240,3 +240,48 @@ def test_the_store_and_the_log_are_private_to_their_owner(tmp_path):
     logging.getLogger("msgterm.test").warning("another line")
     assert mode(path.parent) == 0o700
     assert mode(path) == 0o600 and mode(path.with_name(path.name + ".1")) == 0o600
+
+
+async def test_every_screen_shows_hostile_names_literally(tmp_path):
+    """Thread header, contact history, options menu and the new-message toast, for the
+    clients whose names hold markup, actions and escapes."""
+    from msgterm.sync.cycle import CycleReport
+    from msgterm.sync.poller import LoopOutcome, LoopState
+
+    store, clock = hostile_store(tmp_path)
+    markup = [s for s in CORPUS if s.startswith("[")]
+    escapes = [s for s in CORPUS if RAW_CONTROL.search(s) or INVISIBLE.search(s)]
+    chosen = markup[:4] + markup[4:8:2] + escapes[:4] + ["漢" * 200, "👨‍👩‍👧‍👦 family"]
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = app.screen.query_one(ConversationList)
+        for text in chosen:
+            client = store.client_by_ref(f"C{CORPUS.index(text) + 1:03d}")
+            name = clean_line(client.name)
+            await pilot.press("4")
+            assert listing.select_id(next(c.id for c in store.conversations() if c.client_id == client.id))
+            await pilot.press("enter")
+            await pilot.pause()
+            header = str(app.screen.query_one("#thread-text").render())
+            assert name in header and not RAW_CONTROL.search(header)
+            if text not in chosen[::3]:
+                continue  # each modal costs a screen switch: a sample of names is enough there
+            await pilot.press("c")
+            await pilot.pause()
+            history = str(app.screen.query_one("#history-text").render())
+            assert f"Contact history — {name}" in history and not RAW_CONTROL.search(history)
+            await pilot.press("escape", "o")
+            await pilot.pause()
+            labels = " ".join(str(label.render()) for label in app.screen.query("Label"))
+            assert name in labels and not RAW_CONTROL.search(labels)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.is_running
+        report = CycleReport()
+        report.alerts = [(1, client.name, "[@click=app.quit]tap[/] \x1b]0;t\x07")]
+        app.post_sync(LoopOutcome(LoopState.SYNCED, 1.0, "ok", report))
+        await pilot.pause()
+        toast = app._notifications
+        shown = [n.message for n in toast][-1]
+        assert shown == clean_line(f"{client.name}: [@click=app.quit]tap[/] \x1b]0;t\x07")
+        assert app.is_running
