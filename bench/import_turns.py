@@ -51,8 +51,24 @@ def main() -> None:
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     store = open_store(db, business_number=BUSINESS)
     desk = store.add_staff("desk", "Dee Desk", "Front Desk")[0]
-    store.upsert_clients([(2, ClientInput(client_id="K1", uid=None, first_name="Kay", last_name="Front", mobile_phone="+12125550142",
-                                          email=None, client_type=None, groups=(), home_location=None))])
+    store.upsert_clients(
+        [
+            (
+                2,
+                ClientInput(
+                    client_id="K1",
+                    uid=None,
+                    first_name="Kay",
+                    last_name="Front",
+                    mobile_phone="+12125550142",
+                    email=None,
+                    client_type=None,
+                    groups=(),
+                    home_location=None,
+                ),
+            )
+        ]
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     store.ingest([ProviderMessage("SM" + "0" * 32, "inbound", "+12125550142", BUSINESS, "hello", "received", now, now)])
     conversation = store.conversations()[0].id
@@ -60,8 +76,11 @@ def main() -> None:
     write_directory(csv_path, args.clients)
 
     started = time.monotonic()
-    importer = subprocess.Popen([sys.executable, "-m", "msgterm", "--db", str(db), "clients", "import", str(csv_path)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "msgterm", "--db", str(db), "clients", "import", str(csv_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     waits: dict[str, list[float]] = {"archive": [], "send bookkeeping": [], "sync batch of 100": []}
     batch = 0
     while importer.poll() is None:
@@ -75,10 +94,21 @@ def main() -> None:
             else:
                 batch += 1
                 at = datetime.now(UTC).replace(tzinfo=None)
-                store.ingest([
-                    ProviderMessage(f"SMb{batch:015d}{n:016d}", "inbound", f"+1212555{n % 100 + 3000:04d}", BUSINESS, f"batch {batch}", "received", at, at)
-                    for n in range(100)
-                ])
+                store.ingest(
+                    [
+                        ProviderMessage(
+                            f"SMb{batch:015d}{n:016d}",
+                            "inbound",
+                            f"+1212555{n % 100 + 3000:04d}",
+                            BUSINESS,
+                            f"batch {batch}",
+                            "received",
+                            at,
+                            at,
+                        )
+                        for n in range(100)
+                    ]
+                )
             waits[kind].append(time.monotonic() - began)
             time.sleep(0.2)
     took = time.monotonic() - started
@@ -86,7 +116,9 @@ def main() -> None:
     print(out.decode().strip(), err.decode().strip()[-300:], sep="\n")
     print(f"import of {args.clients:,} clients: {took:.1f} s ({args.clients / took:,.0f} clients/s)")
     for kind, values in waits.items():
-        print(f"{kind:>18}: {len(values)} writes, median {statistics.median(values) * 1000:.0f} ms, longest {max(values) * 1000:.0f} ms")
+        print(
+            f"{kind:>18}: {len(values)} writes, median {statistics.median(values) * 1000:.0f} ms, longest {max(values) * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

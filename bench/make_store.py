@@ -23,9 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from msgterm.domain.sanitize import clean_line  # noqa: E402
-from msgterm.store import open_store  # noqa: E402
+from msgterm.store import (
+    open_store,  # noqa: E402
+    schema,  # noqa: E402
+)
 from msgterm.store.directory import client_search_text  # noqa: E402
-from msgterm.store import schema  # noqa: E402
 
 BUSINESS = "+12125550100"
 LONG_CONVERSATION = 2000
@@ -100,7 +102,11 @@ def build(path: Path, clients: int, messages: int, seed: int) -> None:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
     db.execute("BEGIN")
-    for table, names in (("client_type", [t for t, _ in TYPES]), ("client_group", [g for g, _ in GROUPS]), ("location", LOCATIONS)):
+    for table, names in (
+        ("client_type", [t for t, _ in TYPES]),
+        ("client_group", [g for g, _ in GROUPS]),
+        ("location", LOCATIONS),
+    ):
         db.executemany(f"INSERT INTO {table}(name) VALUES (?)", [(n,) for n in names])
     type_ids = {n: i for i, n in db.execute("SELECT id, name FROM client_type")}
     group_ids = {n: i for i, n in db.execute("SELECT id, name FROM client_group")}
@@ -110,14 +116,27 @@ def build(path: Path, clients: int, messages: int, seed: int) -> None:
     client_rows, members = [], []
     for i in range(clients):
         values = {
-            "client_id": f"C{i + 1:06d}", "uid": f"CARD-{i + 1:06d}", "first_name": rng.choice(FIRST),
-            "last_name": rng.choice(LAST), "mobile_phone": phones[i],
+            "client_id": f"C{i + 1:06d}",
+            "uid": f"CARD-{i + 1:06d}",
+            "first_name": rng.choice(FIRST),
+            "last_name": rng.choice(LAST),
+            "mobile_phone": phones[i],
         }
         values["email"] = f"{values['first_name']}.{values['last_name']}{i + 1}@example.com".lower()
-        client_rows.append((
-            values["client_id"], values["uid"], values["first_name"], values["last_name"], values["mobile_phone"],
-            values["email"], type_ids[weighted(rng, TYPES)], location_ids[rng.choice(LOCATIONS)], 0, client_search_text(values),
-        ))
+        client_rows.append(
+            (
+                values["client_id"],
+                values["uid"],
+                values["first_name"],
+                values["last_name"],
+                values["mobile_phone"],
+                values["email"],
+                type_ids[weighted(rng, TYPES)],
+                location_ids[rng.choice(LOCATIONS)],
+                0,
+                client_search_text(values),
+            )
+        )
         for group, percent in GROUPS:
             if rng.randrange(100) < percent:
                 members.append((i + 1, group_ids[group]))
@@ -154,11 +173,23 @@ def build(path: Path, clients: int, messages: int, seed: int) -> None:
         inbound = rng.random() < 0.55
         text = body(rng, inbound)
         phone = numbers[c]
-        batch.append((
-            f"SM{seed:04x}{n:028x}", c + 1, "inbound" if inbound else "outbound", text,
-            "received" if inbound else "delivered", phone if inbound else BUSINESS, BUSINESS if inbound else phone,
-            message_time(at), sent_time(at), 1, 0, None, 0 if inbound else 1,
-        ))
+        batch.append(
+            (
+                f"SM{seed:04x}{n:028x}",
+                c + 1,
+                "inbound" if inbound else "outbound",
+                text,
+                "received" if inbound else "delivered",
+                phone if inbound else BUSINESS,
+                BUSINESS if inbound else phone,
+                message_time(at),
+                sent_time(at),
+                1,
+                0,
+                None,
+                0 if inbound else 1,
+            )
+        )
         if first_seen[c] is None:
             first_seen[c] = at
         last[c] = (at, text, "inbound" if inbound else "outbound")
@@ -175,10 +206,20 @@ def build(path: Path, clients: int, messages: int, seed: int) -> None:
         at, text, direction = last[c] or (start, "", "")
         roll = rng.random()
         folder = "archived" if roll < 0.08 else ("unread" if unread[c] else "replied" if direction == "outbound" else "read")
-        rows.append((
-            BUSINESS, numbers[c], owners[c], folder, unread[c] if folder == "unread" else 0, int(rng.random() < 0.03),
-            activity_time(at), clean_line(text)[:120], direction, created_time(first_seen[c] or start),
-        ))
+        rows.append(
+            (
+                BUSINESS,
+                numbers[c],
+                owners[c],
+                folder,
+                unread[c] if folder == "unread" else 0,
+                int(rng.random() < 0.03),
+                activity_time(at),
+                clean_line(text)[:120],
+                direction,
+                created_time(first_seen[c] or start),
+            )
+        )
     db.executemany(
         "INSERT INTO conversation(business_number, phone, client_id, folder, unread_count, muted, last_activity_at,"
         " last_preview, last_direction, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -208,8 +249,10 @@ def main() -> None:
     args = parser.parse_args()
     began = time.perf_counter()
     build(args.db, args.clients, args.messages, args.seed)
-    print(f"built {args.db}: {args.clients} clients, {args.clients} conversations, {args.messages} messages "
-          f"in {time.perf_counter() - began:.0f} s")
+    print(
+        f"built {args.db}: {args.clients} clients, {args.clients} conversations, {args.messages} messages "
+        f"in {time.perf_counter() - began:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ class Terminal:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
         self.began = time.monotonic()
-        self.process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True
+        )
         os.close(slave)
 
     def _read(self, timeout: float) -> bool:
@@ -166,9 +168,14 @@ def measure_app(db: Path, runs: int) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="msgterm-bench-"))
     env = {
         **os.environ,
-        "XDG_CONFIG_HOME": str(scratch / "config"), "XDG_DATA_HOME": str(scratch / "data"), "XDG_STATE_HOME": str(scratch / "state"),
-        "MSGTERM_STAFF": "bench", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token",
-        "MSGTERM_TWILIO_NUMBER": BUSINESS, "MSGTERM_TWILIO_API_URL": "http://127.0.0.1:9",  # nothing listens: no network
+        "XDG_CONFIG_HOME": str(scratch / "config"),
+        "XDG_DATA_HOME": str(scratch / "data"),
+        "XDG_STATE_HOME": str(scratch / "state"),
+        "MSGTERM_STAFF": "bench",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "bench-token",
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": "http://127.0.0.1:9",  # nothing listens: no network
     }
     empty_command = [sys.executable, str(ROOT / "bench" / "empty_app.py")]
     app_command = [sys.executable, "-m", "msgterm", "--db", str(db)]
@@ -271,11 +278,21 @@ def measure_ingest(db: Path, count: int, runs: int) -> dict:
         phone = rng.choice(phones) if rng.random() < 0.9 else f"+1332{rng.randrange(2000000, 9999999)}"
         inbound = rng.random() < 0.55
         at = now + timedelta(milliseconds=n)
-        body = rng.choice(("Can I book the 6pm class?", "Running late, sorry!", "Yes, you're booked for Spin on Friday", "Thanks!"))
-        batch.append(ProviderMessage(
-            "SM" + "%032x" % rng.getrandbits(128), "inbound" if inbound else "outbound",
-            phone if inbound else BUSINESS, BUSINESS if inbound else phone, body, "received" if inbound else "delivered", at, at,
-        ))
+        body = rng.choice(
+            ("Can I book the 6pm class?", "Running late, sorry!", "Yes, you're booked for Spin on Friday", "Thanks!")
+        )
+        batch.append(
+            ProviderMessage(
+                f"SM{rng.getrandbits(128):032x}",
+                "inbound" if inbound else "outbound",
+                phone if inbound else BUSINESS,
+                BUSINESS if inbound else phone,
+                body,
+                "received" if inbound else "delivered",
+                at,
+                at,
+            )
+        )
         if len(batch) == 1000:  # a page of Twilio's message log (oldest first here)
             pages.append(batch)
             batch = []
@@ -329,9 +346,22 @@ def bare_executemany(scratch: Path, pages: list) -> float:
     began = time.perf_counter()
     for page in pages:
         bare.execute("BEGIN")
-        bare.executemany("INSERT INTO m VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-            (m.sid, m.direction, m.from_number, m.to_number, m.body, m.status, m.created_at.isoformat(), m.sent_at.isoformat()) for m in page
-        ])
+        bare.executemany(
+            "INSERT INTO m VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.sid,
+                    m.direction,
+                    m.from_number,
+                    m.to_number,
+                    m.body,
+                    m.status,
+                    m.created_at.isoformat(),
+                    m.sent_at.isoformat(),
+                )
+                for m in page
+            ],
+        )
         bare.execute("COMMIT")
     elapsed = time.perf_counter() - began
     bare.close()
@@ -344,26 +374,55 @@ def bare_executemany(scratch: Path, pages: list) -> float:
 def table(f: dict) -> str:
     ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731
     rows = [
-        ("start to first full paint", ms(f["start"]), "≤ 1000 ms and ≤ 3× empty app",
-         f"{f['start'] / f['start_empty']:.2f}× empty app ({ms(f['start_empty'])})",
-         f["start"] <= 1.0 and f["start"] / f["start_empty"] <= 3),
-        ("selection move, key to paint", ms(f["key"]), "≤ 17 ms", f"{f['key'] / f['key_trivial']:.2f}× trivial app ({ms(f['key_trivial'])})", f["key"] <= 0.017),
-        ("selection move, CPU", ms(f["key_cpu"]), "≤ 10 ms", f"{f['key_cpu'] / f['key_trivial_cpu']:.2f}× trivial app", f["key_cpu"] <= 0.010),
+        (
+            "start to first full paint",
+            ms(f["start"]),
+            "≤ 1000 ms and ≤ 3× empty app",
+            f"{f['start'] / f['start_empty']:.2f}× empty app ({ms(f['start_empty'])})",
+            f["start"] <= 1.0 and f["start"] / f["start_empty"] <= 3,
+        ),
+        (
+            "selection move, key to paint",
+            ms(f["key"]),
+            "≤ 17 ms",
+            f"{f['key'] / f['key_trivial']:.2f}× trivial app ({ms(f['key_trivial'])})",
+            f["key"] <= 0.017,
+        ),
+        (
+            "selection move, CPU",
+            ms(f["key_cpu"]),
+            "≤ 10 ms",
+            f"{f['key_cpu'] / f['key_trivial_cpu']:.2f}× trivial app",
+            f["key_cpu"] <= 0.010,
+        ),
         ("open a 2,000-message conversation", ms(f["open"]), "≤ 100 ms", "", f["open"] <= 0.1),
     ]
     for label, _typed in QUERIES:
         rows.append((f"search query, {label}", ms(f[f"query {label}"]), "≤ 10 ms", "", f[f"query {label}"] <= 0.010))
-        rows.append((f"search keystroke to results, {label}", ms(f[f"keystroke {label}"]), "≤ 50 ms", "", f[f"keystroke {label}"] <= 0.050))
+        rows.append(
+            (
+                f"search keystroke to results, {label}",
+                ms(f[f"keystroke {label}"]),
+                "≤ 50 ms",
+                "",
+                f[f"keystroke {label}"] <= 0.050,
+            )
+        )
     rows += [
         ("apply a filter", ms(f["filter"]), "≤ 100 ms", "", f["filter"] <= 0.1),
-        ("ingest 100,000 messages", f"{f['ingest_rate']:,.0f} msg/s", "≥ 20,000 msg/s",
-         f"{f['ingest_rate'] / f['ingest_bare_rate']:.2f}× bare executemany ({f['ingest_bare_rate']:,.0f}/s)", f["ingest_rate"] >= 20000),
+        (
+            "ingest 100,000 messages",
+            f"{f['ingest_rate']:,.0f} msg/s",
+            "≥ 20,000 msg/s",
+            f"{f['ingest_rate'] / f['ingest_bare_rate']:.2f}× bare executemany ({f['ingest_bare_rate']:,.0f}/s)",
+            f["ingest_rate"] >= 20000,
+        ),
         ("peak memory of the app", f"{f['peak_rss_mb']:.0f} MB", "≤ 200 MB", "", f["peak_rss_mb"] <= 200),
     ]
     widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
     head = ("measure", "median", "budget", "same-run baseline")
-    widths = [max(w, len(h)) for w, h in zip(widths, head)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731
     out = [line((*head,)) + " ok |", "|" + "|".join("-" * (w + 2) for w in widths) + "|----|"]
     out += [line(r[:4]) + (" ✓  |" if r[4] else " ✗  |") for r in rows]
     return "\n".join(out)
@@ -381,8 +440,10 @@ def main() -> None:
     figures |= measure_ingest(args.db, args.ingest, args.ingest_runs)
     with sqlite3.connect(args.db) as conn:
         sizes = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("client", "conversation", "message")]
-    print(f"store: {sizes[0]:,} clients, {sizes[1]:,} conversations, {sizes[2]:,} messages; "
-          f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
+    print(
+        f"store: {sizes[0]:,} clients, {sizes[1]:,} conversations, {sizes[2]:,} messages; "
+        f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs"
+    )
     print(table(figures))
 
 

@@ -64,9 +64,16 @@ def first_message_seen(db: Path, began: float, seen: dict) -> None:
 def sync_once(fake: FakeTwilio, db: Path, scratch: Path) -> dict:
     report = scratch / "report.json"
     env = {
-        **os.environ, "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN, "MSGTERM_TWILIO_NUMBER": BUSINESS,
-        "MSGTERM_TWILIO_API_URL": fake.url, "MSGTERM_DATABASE_URL": str(db), "MSGTERM_HISTORY_DAYS": "90",
-        "BENCH_REPORT": str(report), "XDG_STATE_HOME": str(scratch / "state"), "XDG_CONFIG_HOME": str(scratch / "config"),
+        **os.environ,
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": fake.url,
+        "MSGTERM_DATABASE_URL": str(db),
+        "MSGTERM_HISTORY_DAYS": "90",
+        "BENCH_REPORT": str(report),
+        "XDG_STATE_HOME": str(scratch / "state"),
+        "XDG_CONFIG_HOME": str(scratch / "config"),
     }
     calls_before = fake.list_calls()
     began = time.monotonic()
@@ -80,7 +87,9 @@ def sync_once(fake: FakeTwilio, db: Path, scratch: Path) -> dict:
     watcher.join(timeout=1)
     figures = json.loads(report.read_text())
     return {
-        "peak_mb": figures["max_rss_kb"] / 1024, "seconds": elapsed, "first_stored_s": seen.get("at"),
+        "peak_mb": figures["max_rss_kb"] / 1024,
+        "seconds": elapsed,
+        "first_stored_s": seen.get("at"),
         "list_calls": fake.list_calls() - calls_before,
     }
 
@@ -109,15 +118,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[60_000, 300_000])
     parser.add_argument("--page-delay", type=float, default=0.0, help="seconds per list page (Twilio: 0.3-1 s)")
     args = parser.parse_args()
-    print(f"{'messages':>9} | {'first sync':>10} | {'peak MB':>7} | {'quiet cycle peak MB':>19} | {'peak - quiet':>12} | "
-          f"{'first stored':>12} | {'list calls':>10} | {'quiet calls':>11}")
+    print(
+        f"{'messages':>9} | {'first sync':>10} | {'peak MB':>7} | {'quiet cycle peak MB':>19} | {'peak - quiet':>12} | "
+        f"{'first stored':>12} | {'list calls':>10} | {'quiet calls':>11}"
+    )
     for size in args.sizes:
         r = measure(size, args.page_delay)
         first, quiet = r["first"], r["quiet"]
         stored = f"{first['first_stored_s']:.1f} s" if first["first_stored_s"] is not None else "-"
-        print(f"{size:>9,} | {first['seconds']:>8.1f} s | {first['peak_mb']:>7.0f} | {quiet['peak_mb']:>19.0f} | "
-              f"{first['peak_mb'] - quiet['peak_mb']:>9.0f} MB | {stored:>12} | {first['list_calls']:>10} | {quiet['list_calls']:>11}",
-              flush=True)
+        print(
+            f"{size:>9,} | {first['seconds']:>8.1f} s | {first['peak_mb']:>7.0f} | {quiet['peak_mb']:>19.0f} | "
+            f"{first['peak_mb'] - quiet['peak_mb']:>9.0f} MB | {stored:>12} | {first['list_calls']:>10} | {quiet['list_calls']:>11}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

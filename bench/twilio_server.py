@@ -39,7 +39,9 @@ def busy_log(fake: FakeTwilio, messages: int, days: int, end: datetime) -> None:
         else:
             at = end - timedelta(days=busy_days) + timedelta(seconds=(n - quiet) * busy_days * 86_400 / (messages - quiet))
         number = f"+1212555{n % 5000 + 2000:04d}"
-        records.append(("inbound", number, f"Answer {n}", at) if n % 10 == 3 else ("outbound", number, f"Reminder {n}: class tomorrow", at))
+        records.append(
+            ("inbound", number, f"Answer {n}", at) if n % 10 == 3 else ("outbound", number, f"Reminder {n}: class tomorrow", at)
+        )
     fake.bulk(records)
 
 

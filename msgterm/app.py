@@ -18,8 +18,8 @@ from textual.worker import Worker, WorkerState
 from msgterm.domain.permissions import StaffMember
 from msgterm.domain.sanitize import clean_line
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
-from msgterm.sync.cycle import HistoryProgress
 from msgterm.store import Store
+from msgterm.sync.cycle import HistoryProgress
 from msgterm.sync.poller import Poller, PollLoop
 from msgterm.sync.send import SendPipeline
 
@@ -86,7 +86,6 @@ class MsgtermApp(App):
             return
         from msgterm.screens.main_screen import MainScreen
 
-        self._change_seq = self.store.change_seq()
         self.main_screen = MainScreen()
         self.push_screen(self.main_screen)
 
@@ -125,6 +124,10 @@ class MsgtermApp(App):
         if self._freezes_left:
             self._freezes_left -= 1
             gc.freeze()
+
+    def watch_from(self, change_seq: int) -> None:
+        """Where the change watcher starts: the change log's end before the first reads."""
+        self._change_seq = change_seq
 
     def _history_progressed(self, progress: HistoryProgress) -> None:
         """The poller stored a batch of history (on its own thread: post_message is thread-safe)."""
@@ -174,7 +177,9 @@ class MsgtermApp(App):
             log.error("background task %s failed", event.worker.name, exc_info=error)
             self.notify(
                 f"{event.worker.name} failed: {type(error).__name__}: {error}. Nothing stored was lost; details are in the log.",
-                severity="error", markup=False, timeout=10,
+                severity="error",
+                markup=False,
+                timeout=10,
             )
 
     def _fatal_error(self) -> None:
@@ -185,10 +190,12 @@ class MsgtermApp(App):
         log.error("msgterm stopped on an unexpected error", exc_info=error)
         self.bell()
         name = type(error).__name__ if error is not None else "error"
-        self._exit_renderables.append(Text(
-            f"msgterm stopped on an unexpected error ({name}). Nothing stored was lost; "
-            "the details are in the log file (msgterm.log in the log directory)."
-        ))
+        self._exit_renderables.append(
+            Text(
+                f"msgterm stopped on an unexpected error ({name}). Nothing stored was lost; "
+                "the details are in the log file (msgterm.log in the log directory)."
+            )
+        )
         self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
@@ -213,7 +220,9 @@ class MsgtermApp(App):
 
         if isinstance(screen, MainScreen):
             for view in ("unread", "replied", "archived", "all"):
-                yield SystemCommand(f"Folder: {view.capitalize()}", f"Show the {view} conversations", lambda v=view: screen.action_folder(v))
+                yield SystemCommand(
+                    f"Folder: {view.capitalize()}", f"Show the {view} conversations", lambda v=view: screen.action_folder(v)
+                )
             yield SystemCommand("Next unread", "Open the next unread conversation", screen.action_next_unread)
             yield SystemCommand("New conversation", "Start a conversation with a client", screen.action_new_conversation)
             yield SystemCommand("Reply", "Write in the open conversation", screen.action_reply)
@@ -222,5 +231,7 @@ class MsgtermApp(App):
             yield SystemCommand("Archive", "Move this conversation to Archived", screen.action_archive)
             yield SystemCommand("Contact history", "The client's messages and events", screen.action_history)
             yield SystemCommand("Filters", "Narrow the list by date, type, group, location, muted", screen.action_focus_filters)
-            yield SystemCommand("Search", "Find messages and clients; is:unread, type:, group:, location:, after:, before:", screen.action_search)
+            yield SystemCommand(
+                "Search", "Find messages and clients; is:unread, type:, group:, location:, after:, before:", screen.action_search
+            )
         yield SystemCommand("Help", "Every key", self.action_help)

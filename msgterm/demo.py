@@ -44,43 +44,67 @@ TIMES = ("7am", "9:30am", "12pm", "5:30pm", "6pm", "7:15pm")
 # msgterm, "auto" the booking system's automated texts. Scripts end in different
 # places so that the folders fill naturally.
 SCRIPTS: tuple[tuple[tuple[str, str], ...], ...] = (
-    (("in", "Hi, is there space in the {time} {cls} tomorrow?"),
-     ("staff", "Hi {first}! Yes, 3 spots left in {cls} at {time}. Want me to book you in?"),
-     ("in", "Yes please!"),
-     ("staff", "Done, you're booked. See you tomorrow!"),
-     ("in", "Thank you!!")),
-    (("auto", "Reminder: {cls} with {coach} tomorrow at {time}, {location} studio. Reply C to confirm or call us to cancel."),
-     ("in", "C"),),
-    (("auto", "Reminder: your {service} is on {day} at {time}. Reply C to confirm."),
-     ("in", "Something came up, can I move it to {day2}?"),
-     ("staff", "No problem {first}. {day2} we have {time} or {time2}. Which works?"),
-     ("in", "{time2} please"),
-     ("staff", "All set for {day2} at {time2}. See you then!")),
-    (("auto", "Hi {first}, your payment of ${amount}.00 for the 10-class pack was declined. Please update your card in the app."),
-     ("in", "Just updated it, sorry about that. Can you try again?"),
-     ("staff", "Thanks {first}, it went through. You're all set.")),
-    (("auto", "Flash sale! 20% off all class packs this weekend only. Book in the app."),
-     ("in", "STOP")),
-    (("in", "Why was I charged $15 yesterday?"),
-     ("staff", "Hi {first}, that was the late-cancel fee for {cls} on {day}. Cancellations need 12 hours notice."),
-     ("in", "Oh ok. It was a work emergency, could you waive it this once?")),
-    (("in", "I'm traveling for 3 weeks in {month}. Can I freeze my membership?"),
-     ("staff", "Of course. I've frozen it from the 3rd to the 24th; billing resumes after."),
-     ("in", "Perfect, thanks {staff_first}!")),
-    (("auto", "New class alert: {cls} with {coach} starts {day} at {time} at {location}!"),
-     ("in", "Is it beginner friendly?"),
-     ("in", "Also do I need to bring a mat?")),
-    (("in", "Running 10 min late for {time} {cls}, please hold my spot!"),
-     ("staff", "Got it {first}, we'll hold it until 10 past."),),
-    (("in", "Do you still have the intro offer? 2 weeks unlimited?"),
-     ("staff", "Yes! $49 for 2 weeks unlimited at any location. Want me to set it up?"),
-     ("in", "Let me check my schedule and get back to you")),
-    (("auto", "Thanks for visiting {location}! How was {cls} today? Reply 1-5."),
-     ("in", "5! {coach} is amazing"),
-     ("staff", "So glad to hear it {first}! We'll pass that on to {coach}.")),
-    (("in", "I think I left my water bottle in the {location} studio, a blue one"),
-     ("staff", "Found it! It's at the front desk whenever you're by."),
-     ("in", "You're the best")),
+    (
+        ("in", "Hi, is there space in the {time} {cls} tomorrow?"),
+        ("staff", "Hi {first}! Yes, 3 spots left in {cls} at {time}. Want me to book you in?"),
+        ("in", "Yes please!"),
+        ("staff", "Done, you're booked. See you tomorrow!"),
+        ("in", "Thank you!!"),
+    ),
+    (
+        ("auto", "Reminder: {cls} with {coach} tomorrow at {time}, {location} studio. Reply C to confirm or call us to cancel."),
+        ("in", "C"),
+    ),
+    (
+        ("auto", "Reminder: your {service} is on {day} at {time}. Reply C to confirm."),
+        ("in", "Something came up, can I move it to {day2}?"),
+        ("staff", "No problem {first}. {day2} we have {time} or {time2}. Which works?"),
+        ("in", "{time2} please"),
+        ("staff", "All set for {day2} at {time2}. See you then!"),
+    ),
+    (
+        (
+            "auto",
+            "Hi {first}, your payment of ${amount}.00 for the 10-class pack was declined. Please update your card in the app.",
+        ),
+        ("in", "Just updated it, sorry about that. Can you try again?"),
+        ("staff", "Thanks {first}, it went through. You're all set."),
+    ),
+    (("auto", "Flash sale! 20% off all class packs this weekend only. Book in the app."), ("in", "STOP")),
+    (
+        ("in", "Why was I charged $15 yesterday?"),
+        ("staff", "Hi {first}, that was the late-cancel fee for {cls} on {day}. Cancellations need 12 hours notice."),
+        ("in", "Oh ok. It was a work emergency, could you waive it this once?"),
+    ),
+    (
+        ("in", "I'm traveling for 3 weeks in {month}. Can I freeze my membership?"),
+        ("staff", "Of course. I've frozen it from the 3rd to the 24th; billing resumes after."),
+        ("in", "Perfect, thanks {staff_first}!"),
+    ),
+    (
+        ("auto", "New class alert: {cls} with {coach} starts {day} at {time} at {location}!"),
+        ("in", "Is it beginner friendly?"),
+        ("in", "Also do I need to bring a mat?"),
+    ),
+    (
+        ("in", "Running 10 min late for {time} {cls}, please hold my spot!"),
+        ("staff", "Got it {first}, we'll hold it until 10 past."),
+    ),
+    (
+        ("in", "Do you still have the intro offer? 2 weeks unlimited?"),
+        ("staff", "Yes! $49 for 2 weeks unlimited at any location. Want me to set it up?"),
+        ("in", "Let me check my schedule and get back to you"),
+    ),
+    (
+        ("auto", "Thanks for visiting {location}! How was {cls} today? Reply 1-5."),
+        ("in", "5! {coach} is amazing"),
+        ("staff", "So glad to hear it {first}! We'll pass that on to {coach}."),
+    ),
+    (
+        ("in", "I think I left my water bottle in the {location} studio, a blue one"),
+        ("staff", "Found it! It's at the front desk whenever you're by."),
+        ("in", "You're the best"),
+    ),
 )
 
 
@@ -133,7 +157,9 @@ def make_clients(rng: random.Random, count: int) -> list[ClientInput]:
     return clients
 
 
-def build_demo(store: Store, *, seed: int = 7, clients: int = 300, conversations: int = 120, now: datetime | None = None) -> DemoSummary:
+def build_demo(
+    store: Store, *, seed: int = 7, clients: int = 300, conversations: int = 120, now: datetime | None = None
+) -> DemoSummary:
     """Fill an empty store with the demo directory and histories."""
     rng = random.Random(seed)
     real_clock = store.clock
@@ -160,12 +186,21 @@ def build_demo(store: Store, *, seed: int = 7, clients: int = 300, conversations
         for index, client in enumerate(chosen):
             script = SCRIPTS[index % len(SCRIPTS)]
             # Spread the conversations over the last 60 days, the newest most recent.
-            start = now - timedelta(days=rng.uniform(0.02, 60) * (index / max(1, len(chosen))) + rng.uniform(0, 0.5), minutes=len(script) * 20)
+            start = now - timedelta(
+                days=rng.uniform(0.02, 60) * (index / max(1, len(chosen))) + rng.uniform(0, 0.5), minutes=len(script) * 20
+            )
             values = {
-                "first": client.first_name, "cls": rng.choice(CLASSES), "coach": rng.choice(COACHES),
-                "time": rng.choice(TIMES[:3]), "time2": rng.choice(TIMES[3:]), "day": rng.choice(DAYS),
-                "day2": rng.choice(DAYS), "service": rng.choice(SERVICES), "location": client.home_location,
-                "amount": rng.choice((89, 120, 149, 199)), "month": rng.choice(("March", "June", "August")),
+                "first": client.first_name,
+                "cls": rng.choice(CLASSES),
+                "coach": rng.choice(COACHES),
+                "time": rng.choice(TIMES[:3]),
+                "time2": rng.choice(TIMES[3:]),
+                "day": rng.choice(DAYS),
+                "day2": rng.choice(DAYS),
+                "service": rng.choice(SERVICES),
+                "location": client.home_location,
+                "amount": rng.choice((89, 120, 149, 199)),
+                "month": rng.choice(("March", "June", "August")),
                 "staff_first": rng.choice(("Maria", "Sam")),
             }
             at = start
@@ -185,10 +220,14 @@ def build_demo(store: Store, *, seed: int = 7, clients: int = 300, conversations
                 else:
                     inbound = who == "in"
                     item = ProviderMessage(
-                        sid(), "inbound" if inbound else "outbound",
+                        sid(),
+                        "inbound" if inbound else "outbound",
                         client.mobile_phone if inbound else DEMO_BUSINESS_NUMBER,
                         DEMO_BUSINESS_NUMBER if inbound else client.mobile_phone,
-                        body, "received" if inbound else "delivered", at, at,
+                        body,
+                        "received" if inbound else "delivered",
+                        at,
+                        at,
                     )
                     conversation_id = next(iter(store.ingest([item]).changed_conversations))
             conversation_ids.append(conversation_id)
@@ -206,9 +245,25 @@ def build_demo(store: Store, *, seed: int = 7, clients: int = 300, conversations
                 store.set_muted(manager, conversation_id, True)
 
         # Two numbers that match no client: unknown senders.
-        for offset, body in ((35, "Hi, do you have parking near the Downtown studio?"), (300, "Is this the front desk? Wrong number maybe")):
+        for offset, body in (
+            (35, "Hi, do you have parking near the Downtown studio?"),
+            (300, "Is this the front desk? Wrong number maybe"),
+        ):
             clock.now = now - timedelta(minutes=offset)
-            store.ingest([ProviderMessage(sid(), "inbound", f"+1917555{rng.randint(200, 299):04d}", DEMO_BUSINESS_NUMBER, body, "received", clock.now, clock.now)])
+            store.ingest(
+                [
+                    ProviderMessage(
+                        sid(),
+                        "inbound",
+                        f"+1917555{rng.randint(200, 299):04d}",
+                        DEMO_BUSINESS_NUMBER,
+                        body,
+                        "received",
+                        clock.now,
+                        clock.now,
+                    )
+                ]
+            )
     finally:
         store.clock = real_clock
     store.mark_synced(now)  # the demo's history is all here: its provider starts from now

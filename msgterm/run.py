@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-
 from msgterm.cli import Context, echo
 from msgterm.domain.sanitize import clean_line
 

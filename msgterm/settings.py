@@ -124,8 +124,7 @@ def _read_file(path: Path) -> dict:
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
-                f"{path} holds a Twilio secret but other users can read it "
-                f"(mode {stat.filemode(mode)}). Run: chmod 600 '{path}'"
+                f"{path} holds a Twilio secret but other users can read it (mode {stat.filemode(mode)}). Run: chmod 600 '{path}'"
             )
     return data
 

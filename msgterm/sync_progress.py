@@ -73,4 +73,3 @@ class HistoryDisplay:
         self._progress.update(
             self._task, total=progress.days_total, completed=progress.days_covered, messages=progress.messages, rate=rate
         )
-

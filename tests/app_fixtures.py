@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conftest import BUSINESS, T0, FixedClock, add_client, automated, inbound, staff_send
+
 from msgterm.app import MsgtermApp
 from msgterm.store import open_store
 from msgterm.sync.simulated import SimulatedProvider
-
-from conftest import BUSINESS, T0, FixedClock, add_client, automated, inbound, staff_send
 
 HOSTILE = [
     "[@click=app.quit]quit[/]",
@@ -59,7 +59,9 @@ def build_store(tmp_path, *, hostile: bool = False, url=None):
 
 
 def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:
-    provider = SimulatedProvider(BUSINESS, store.textable_numbers, clock=clock, walk_in_every=timedelta(days=365), reply_after=timedelta(days=365))
+    provider = SimulatedProvider(
+        BUSINESS, store.textable_numbers, clock=clock, walk_in_every=timedelta(days=365), reply_after=timedelta(days=365)
+    )
     kwargs = {"start_poller": False, "watch_changes": False, "bell": False} | kwargs
     app = MsgtermApp(store, store.staff_member(staff), provider=provider, clock=clock, **kwargs)
     app.animation_level = "none"  # Textual's scroll animations take a second each

@@ -156,4 +156,6 @@ def staff_send(store: Store, staff, conversation_id: int, body: str = "reply"):
     _sid += 1
     sending = store.begin_send(staff, conversation_id, body)
     now = store.clock()
-    return store.finish_send(staff, sending.id, ProviderMessage(f"SMst{_sid:030d}", "outbound", BUSINESS, sending.to_number, body, "queued", now))
+    return store.finish_send(
+        staff, sending.id, ProviderMessage(f"SMst{_sid:030d}", "outbound", BUSINESS, sending.to_number, body, "queued", now)
+    )

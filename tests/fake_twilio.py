@@ -97,9 +97,21 @@ class FakeTwilio:
         self._n += 1
         return f"SM{self._n:032x}"
 
-    def record(self, *, direction: str, from_: str, to: str, body: str, status: str, created: datetime,
-               sent: datetime | None = None, error_code: int | None = None, error_message: str | None = None,
-               sid: str | None = None, num_segments: int = 1) -> dict:
+    def record(
+        self,
+        *,
+        direction: str,
+        from_: str,
+        to: str,
+        body: str,
+        status: str,
+        created: datetime,
+        sent: datetime | None = None,
+        error_code: int | None = None,
+        error_message: str | None = None,
+        sid: str | None = None,
+        num_segments: int = 1,
+    ) -> dict:
         sid = sid or self._sid()
         message = {
             "account_sid": self.account_sid,
@@ -136,29 +148,50 @@ class FakeTwilio:
         for direction, number, body, at in records:
             sid = self._sid()
             inbound = direction == "inbound"
-            rows.append({
-                "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
-                "date_created": rfc2822(at), "date_sent": rfc2822(at), "date_updated": rfc2822(at),
-                "direction": "inbound" if inbound else direction_out, "error_code": None, "error_message": None,
-                "from": number if inbound else self.business_number, "messaging_service_sid": None,
-                "num_media": "0", "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
-                "status": "received" if inbound else "delivered",
-                "subresource_uris": {"media": f"{API}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
-                "to": self.business_number if inbound else number,
-                "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json", "_created": at, "_sent": at,
-            })
+            rows.append(
+                {
+                    "account_sid": self.account_sid,
+                    "api_version": "2010-04-01",
+                    "body": body,
+                    "date_created": rfc2822(at),
+                    "date_sent": rfc2822(at),
+                    "date_updated": rfc2822(at),
+                    "direction": "inbound" if inbound else direction_out,
+                    "error_code": None,
+                    "error_message": None,
+                    "from": number if inbound else self.business_number,
+                    "messaging_service_sid": None,
+                    "num_media": "0",
+                    "num_segments": "1",
+                    "price": None,
+                    "price_unit": "USD",
+                    "sid": sid,
+                    "status": "received" if inbound else "delivered",
+                    "subresource_uris": {"media": f"{API}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+                    "to": self.business_number if inbound else number,
+                    "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
+                    "_created": at,
+                    "_sent": at,
+                }
+            )
         with self.lock:
             self.messages.extend(rows)
             self._listed.clear()
 
     def inbound(self, from_: str, body: str, at: datetime, **kw) -> dict:
-        return self.record(direction="inbound", from_=from_, to=self.business_number, body=body, status="received", created=at, sent=at, **kw)
+        return self.record(
+            direction="inbound", from_=from_, to=self.business_number, body=body, status="received", created=at, sent=at, **kw
+        )
 
     def outbound(self, to: str, body: str, at: datetime, status: str = "delivered", **kw) -> dict:
         sent = None if status in ("queued", "accepted", "scheduled", "canceled") else at
-        return self.record(direction="outbound-api", from_=self.business_number, to=to, body=body, status=status, created=at, sent=sent, **kw)
+        return self.record(
+            direction="outbound-api", from_=self.business_number, to=to, body=body, status=status, created=at, sent=sent, **kw
+        )
 
-    def set_status(self, sid: str, status: str, error_code: int | None = None, error_message: str | None = None, sent: datetime | None = None) -> None:
+    def set_status(
+        self, sid: str, status: str, error_code: int | None = None, error_message: str | None = None, sent: datetime | None = None
+    ) -> None:
         with self.lock:
             for message in self.messages:
                 if message["sid"] == sid:
@@ -172,8 +205,16 @@ class FakeTwilio:
                     return
         raise KeyError(sid)
 
-    def fail_next(self, status: int, *, code: int | None = None, retry_after: str | None = None, times: int = 1,
-                  path_contains: str = "", method: str | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        *,
+        code: int | None = None,
+        retry_after: str | None = None,
+        times: int = 1,
+        path_contains: str = "",
+        method: str | None = None,
+    ) -> None:
         for _ in range(times):
             self.faults.append(Fault(status, code, retry_after, path_contains, method))
 
@@ -216,12 +257,17 @@ class FakeTwilio:
         handler.wfile.write(body)
 
     def _error(self, handler, status: int, code: int, message: str | None = None, headers=None) -> None:
-        self._send(handler, status, {
-            "code": code,
-            "message": message or ERROR_TEXT.get(code, "Error"),
-            "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status,
-        }, headers)
+        self._send(
+            handler,
+            status,
+            {
+                "code": code,
+                "message": message or ERROR_TEXT.get(code, "Error"),
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+            headers,
+        )
 
     def _handle(self, handler, method: str) -> None:
         url = urlsplit(handler.path)
@@ -271,7 +317,11 @@ class FakeTwilio:
                     rows = [m for m in rows if m["to"] == query["To"]]
                 if "From" in query:
                     rows = [m for m in rows if m["from"] == query["From"]]
-                for name, keep in (("DateSent", lambda d, v: d == v), ("DateSent>", lambda d, v: d >= v), ("DateSent<", lambda d, v: d <= v)):
+                for name, keep in (
+                    ("DateSent", lambda d, v: d == v),
+                    ("DateSent>", lambda d, v: d >= v),
+                    ("DateSent<", lambda d, v: d <= v),
+                ):
                     if name in query:
                         wanted = date.fromisoformat(query[name][:10])
                         rows = [m for m in rows if m["_sent"] is not None and keep(m["_sent"].date(), wanted)]
@@ -299,35 +349,63 @@ class FakeTwilio:
         keep_params = {k: v for k, v in query.items() if k not in ("Page", "PageToken", "PageSize")}
         next_uri = None
         if len(rows) > start + page_size:
-            next_uri = base + "?" + urlencode({**keep_params, "PageSize": page_size, "Page": page + 1, "PageToken": "PA" + chunk[-1]["sid"]})
+            next_uri = (
+                base
+                + "?"
+                + urlencode({**keep_params, "PageSize": page_size, "Page": page + 1, "PageToken": "PA" + chunk[-1]["sid"]})
+            )
         this_uri = url.path + ("?" + url.query if url.query else "")
         if self.stuck_paging:
             next_uri = this_uri
-        self._send(handler, 200, {
-            "messages": [self.public(m) for m in chunk],
-            "end": page * page_size + max(len(chunk) - 1, 0),
-            "first_page_uri": base + "?" + urlencode({**keep_params, "PageSize": page_size, "Page": 0}),
-            "next_page_uri": next_uri,
-            "page": page,
-            "page_size": page_size,
-            "previous_page_uri": None,
-            "start": page * page_size,
-            "uri": this_uri,
-        })
+        self._send(
+            handler,
+            200,
+            {
+                "messages": [self.public(m) for m in chunk],
+                "end": page * page_size + max(len(chunk) - 1, 0),
+                "first_page_uri": base + "?" + urlencode({**keep_params, "PageSize": page_size, "Page": 0}),
+                "next_page_uri": next_uri,
+                "page": page,
+                "page_size": page_size,
+                "previous_page_uri": None,
+                "start": page * page_size,
+                "uri": this_uri,
+            },
+        )
 
     def _service_numbers(self, handler, service_sid: str) -> None:
         if service_sid not in self.services:
             return self._error(handler, 404, 20404)
         numbers = [
-            {"sid": f"PN{i:032d}", "service_sid": service_sid, "phone_number": number, "country_code": "US",
-             "account_sid": self.account_sid, "capabilities": ["SMS"], "date_created": None, "date_updated": None,
-             "url": f"/v1/Services/{service_sid}/PhoneNumbers/PN{i:032d}"}
+            {
+                "sid": f"PN{i:032d}",
+                "service_sid": service_sid,
+                "phone_number": number,
+                "country_code": "US",
+                "account_sid": self.account_sid,
+                "capabilities": ["SMS"],
+                "date_created": None,
+                "date_updated": None,
+                "url": f"/v1/Services/{service_sid}/PhoneNumbers/PN{i:032d}",
+            }
             for i, number in enumerate(self.services[service_sid])
         ]
-        self._send(handler, 200, {"phone_numbers": numbers, "meta": {
-            "page": 0, "page_size": 50, "first_page_url": None, "previous_page_url": None, "next_page_url": None,
-            "url": f"/v1/Services/{service_sid}/PhoneNumbers", "key": "phone_numbers",
-        }})
+        self._send(
+            handler,
+            200,
+            {
+                "phone_numbers": numbers,
+                "meta": {
+                    "page": 0,
+                    "page_size": 50,
+                    "first_page_url": None,
+                    "previous_page_url": None,
+                    "next_page_url": None,
+                    "url": f"/v1/Services/{service_sid}/PhoneNumbers",
+                    "key": "phone_numbers",
+                },
+            },
+        )
 
     def _create(self, handler, form: dict) -> None:
         to, body = form.get("To", ""), form.get("Body", "")
@@ -343,6 +421,13 @@ class FakeTwilio:
             return self._error(handler, 400, 21614)
         if len(body) > 1600:
             return self._error(handler, 400, 21617)
-        message = self.record(direction="outbound-api", from_=form.get("From") or self.business_number, to=to, body=body,
-                              status="queued", created=self.clock(), sent=None)
+        message = self.record(
+            direction="outbound-api",
+            from_=form.get("From") or self.business_number,
+            to=to,
+            body=body,
+            status="queued",
+            created=self.clock(),
+            sent=None,
+        )
         self._send(handler, 201, self.public(message))

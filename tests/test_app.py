@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from app_fixtures import HOSTILE, build_store, make_app
+from conftest import add_client, inbound
 
 from msgterm.domain.folders import Folder
 from msgterm.messages import StoreChanged
 from msgterm.screens.main_screen import THREAD_WINDOW
 from msgterm.widgets.conversation_list import ConversationList
-
-from app_fixtures import HOSTILE, build_store, make_app
-from conftest import add_client, inbound
 
 SIZE = (120, 36)
 
@@ -268,7 +267,18 @@ async def test_help_lists_every_key(tmp_path):
         text = str(app.screen.query_one("Static").render())
         for key in ("j / k", "g / G", "enter", "escape", "tab", "] / [", "ctrl+p", "?", "q"):
             assert key in text
-        for word in ("Unread", "Replied", "Archived", "All", "new conversation", "mute", "mark as unread", "archive", "options", "contact history"):
+        for word in (
+            "Unread",
+            "Replied",
+            "Archived",
+            "All",
+            "new conversation",
+            "mute",
+            "mark as unread",
+            "archive",
+            "options",
+            "contact history",
+        ):
             assert word in text
 
 
@@ -296,7 +306,10 @@ async def test_search_a_word_and_land_on_the_matching_message_highlighted(tmp_pa
         assert app.screen.open_id == by_name(store, "Alan Turing").id
         assert "◆ search match" in thread_text(app)
         rendered = app.screen.query_one("#thread").rendered
-        assert [rendered.plain[s.start:s.end] for s in rendered.spans if str(s.style) == "bold reverse"] == ["◆ search match", "Yoga"]
+        assert [rendered.plain[s.start : s.end] for s in rendered.spans if str(s.style) == "bold reverse"] == [
+            "◆ search match",
+            "Yoga",
+        ]
         # Opening it made it Read; the results stay put and the live thread keeps the match.
         app.screen.post_message(StoreChanged(frozenset({app.screen.open_id})))
         await pilot.pause()

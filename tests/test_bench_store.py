@@ -32,10 +32,17 @@ def test_a_generated_store_reads_back_through_the_store_api(tmp_path):
     with store.read() as conn:  # each time column holds what the store itself writes there
         kinds = {
             f"{table}.{column}": conn.exec_driver_sql(f"SELECT DISTINCT typeof({column}) FROM {table}").scalars().all()
-            for table, column in [("message", "created_at"), ("message", "sent_at"), ("conversation", "last_activity_at"), ("conversation", "created_at")]
+            for table, column in [
+                ("message", "created_at"),
+                ("message", "sent_at"),
+                ("conversation", "last_activity_at"),
+                ("conversation", "created_at"),
+            ]
         }
     assert kinds == {
-        "message.created_at": ["integer"], "message.sent_at": ["text"],
-        "conversation.last_activity_at": ["integer"], "conversation.created_at": ["text"],
+        "message.created_at": ["integer"],
+        "message.sent_at": ["text"],
+        "conversation.last_activity_at": ["integer"],
+        "conversation.created_at": ["text"],
     }
     store.dispose()

@@ -60,7 +60,12 @@ def test_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
 
     store = open_store(db)
     ada = store.client_by_ref("C1")
-    assert (ada.mobile_phone, ada.groups, ada.client_type, ada.home_location) == ("+12125550201", ("VIP", "Yoga regulars"), "Member", "Downtown")
+    assert (ada.mobile_phone, ada.groups, ada.client_type, ada.home_location) == (
+        "+12125550201",
+        ("VIP", "Yoga regulars"),
+        "Member",
+        "Downtown",
+    )
     assert store.client_count() == 3
 
 
@@ -88,7 +93,9 @@ def test_import_with_wrong_header_says_which_columns(tmp_path):
 
 def test_staff_add_list_and_roles(tmp_path):
     db = tmp_path / "s.db"
-    assert "added jo (Jo Desk) as Front Desk" in run("staff", "add", "jo", "--name", "Jo Desk", "--role", "front desk", db=db).output
+    assert (
+        "added jo (Jo Desk) as Front Desk" in run("staff", "add", "jo", "--name", "Jo Desk", "--role", "front desk", db=db).output
+    )
     assert "updated jo (Jo Desk) as Viewer" in run("staff", "add", "jo", "--role", "Viewer", db=db).output
     assert "jo\tJo Desk\tViewer" in run("staff", "list", db=db).output
     bad = run("staff", "add", "kim", "--role", "Boss", db=db)
@@ -100,8 +107,9 @@ def test_staff_add_list_and_roles(tmp_path):
 
 
 def test_export_fields_exactly(tmp_path):
-    from msgterm.store import open_store
     from conftest import add_client, inbound, staff_send
+
+    from msgterm.store import open_store
 
     db = tmp_path / "s.db"
     store = open_store(db, business_number="+12125550100")
@@ -113,7 +121,13 @@ def test_export_fields_exactly(tmp_path):
     inbound(store, "+19175550299", "unknown")
     lines = [json.loads(line) for line in run("export", "--json", db=db).output.splitlines()]
     kinds = [(line["kind"], line.get("event") or line.get("direction")) for line in lines]
-    assert kinds == [("message", "inbound"), ("event", "archive"), ("message", "outbound"), ("event", "send"), ("message", "inbound")]
+    assert kinds == [
+        ("message", "inbound"),
+        ("event", "archive"),
+        ("message", "outbound"),
+        ("event", "send"),
+        ("message", "inbound"),
+    ]
     first = lines[0]
     assert set(first) == {"kind", "at", "client_id", "phone", "sid", "direction", "body", "status", "staff"}
     assert first["client_id"] == "C001" and first["phone"] == "+12125550201" and first["body"] == "hi [bold]x[/]"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from conftest import BUSINESS, T0, FixedClock
+
 from msgterm.demo import build_demo
 from msgterm.domain.folders import FolderView
 from msgterm.store import open_store
-
-from conftest import BUSINESS, T0, FixedClock
 
 
 def _build(path, seed):
@@ -23,7 +23,9 @@ def test_demo_is_deterministic_and_fills_every_folder(tmp_path):
     assert a.clients == 300
     for view in (FolderView.UNREAD, FolderView.REPLIED, FolderView.ARCHIVED):
         assert a.folders[view.value] > 0
-    read = store_a.conversation_count(FolderView.ALL) - sum(a.folders[v.value] for v in (FolderView.UNREAD, FolderView.REPLIED, FolderView.ARCHIVED))
+    read = store_a.conversation_count(FolderView.ALL) - sum(
+        a.folders[v.value] for v in (FolderView.UNREAD, FolderView.REPLIED, FolderView.ARCHIVED)
+    )
     assert read > 0
     bodies = [m.body for c in store_a.conversations(limit=500) for m in store_a.messages(c.id)]
     assert "STOP" in bodies

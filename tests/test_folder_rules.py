@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import add_client, automated, inbound, staff_send
+
 from msgterm.domain import folders
 from msgterm.domain.folders import ConversationState, Folder, FolderView
-
-from conftest import add_client, automated, inbound, staff_send
 
 UNREAD_2 = ConversationState(Folder.UNREAD, 2, False)
 ARCHIVED = ConversationState(Folder.ARCHIVED, 0, False)
@@ -42,7 +42,9 @@ def test_rule_opening_unread_makes_it_read():
 
 
 def test_rule_mark_unread_counts_given_messages():
-    assert folders.marked_unread(ConversationState(Folder.REPLIED, 0, False), 3).state == ConversationState(Folder.UNREAD, 3, False)
+    assert folders.marked_unread(ConversationState(Folder.REPLIED, 0, False), 3).state == ConversationState(
+        Folder.UNREAD, 3, False
+    )
 
 
 def test_rule_archive():
@@ -210,5 +212,7 @@ def test_history_reads_newest_first_when_asked(store, manager, clock):
     store.archive(manager, cid)
     clock.advance(minutes=1)
     inbound(store, "+12125550903", "last")
-    kinds = [(e.message.body if e.message else e.event.kind) for e in store.history(conversation_id=cid, newest_first=True, chunk=1)]
+    kinds = [
+        (e.message.body if e.message else e.event.kind) for e in store.history(conversation_id=cid, newest_first=True, chunk=1)
+    ]
     assert kinds == ["last", "archive", "first"]

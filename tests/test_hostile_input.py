@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from app_fixtures import make_app
 from click.testing import CliRunner
+from conftest import BUSINESS, T0, FixedClock, add_client, inbound
 from rich.cells import cell_len
 
 from msgterm.cli import main
@@ -21,9 +23,6 @@ from msgterm.screens.new_conversation import NewConversation
 from msgterm.store import open_store
 from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.filter_sidebar import FilterSidebar
-
-from app_fixtures import make_app
-from conftest import BUSINESS, T0, FixedClock, add_client, inbound
 
 CORPUS: list[str] = json.loads((Path(__file__).parent / "data" / "hostile_strings.json").read_text())["strings"]
 #: What must never reach a terminal: ESC, other C0 controls but newline and tab, DEL, C1.
@@ -39,8 +38,14 @@ def hostile_store(tmp_path):
     store.add_staff("desk", "Dee Desk", "Front Desk")
     for n, text in enumerate(CORPUS, start=1):
         add_client(
-            store, n, first_name=text or "-", last_name=f"Hostile{n}", client_type=text or "-",
-            groups=(text or "-",), home_location=text or "-", email=None,
+            store,
+            n,
+            first_name=text or "-",
+            last_name=f"Hostile{n}",
+            client_type=text or "-",
+            groups=(text or "-",),
+            home_location=text or "-",
+            email=None,
         )
         inbound(store, store.client(store.client_by_ref(f"C{n:03d}").id).mobile_phone, text or "(empty)")
     store.mark_synced(T0)
@@ -58,8 +63,11 @@ async def test_directory_values_with_markup_are_sidebar_text_not_markup(tmp_path
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         sidebar = app.screen.query_one(FilterSidebar)
-        for list_id, values in (("#types", store.filter_values().client_types), ("#groups", store.filter_values().groups),
-                                ("#locations", store.filter_values().locations)):
+        for list_id, values in (
+            ("#types", store.filter_values().client_types),
+            ("#groups", store.filter_values().groups),
+            ("#locations", store.filter_values().locations),
+        ):
             selection = sidebar.query_one(list_id)
             shown = [str(selection.get_option_at_index(i).prompt) for i in range(selection.option_count)]
             assert len(shown) == len(values) >= len(set(CORPUS)) - 1
@@ -168,7 +176,9 @@ def test_cli_prints_hostile_staff_and_client_names_as_text(tmp_path, monkeypatch
         assert added.exit_code == 0, added.output
         raw_bytes_are_safe(added.stdout_bytes)
     listed = subprocess.run(
-        [sys.executable, "-m", "msgterm", "--db", str(db), "staff", "list"], capture_output=True, check=True,
+        [sys.executable, "-m", "msgterm", "--db", str(db), "staff", "list"],
+        capture_output=True,
+        check=True,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
     raw_bytes_are_safe(listed.stdout)
@@ -177,8 +187,13 @@ def test_cli_prints_hostile_staff_and_client_names_as_text(tmp_path, monkeypatch
 
     from fake_twilio import ACCOUNT, TOKEN
 
-    for key, value in {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN, "MSGTERM_TWILIO_NUMBER": BUSINESS,
-                       "MSGTERM_TWILIO_API_URL": twilio.url, "MSGTERM_DATABASE_URL": str(db)}.items():
+    for key, value in {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": twilio.url,
+        "MSGTERM_DATABASE_URL": str(db),
+    }.items():
         monkeypatch.setenv(key, value)
     store = open_store(db, business_number=BUSINESS)
     for n, name in enumerate(ESCAPING[:6], start=1):

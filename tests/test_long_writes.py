@@ -12,11 +12,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
+from conftest import BUSINESS, add_client, inbound
 
 from msgterm.cli import main
 from msgterm.store import engine, open_store
-
-from conftest import BUSINESS, add_client, inbound
 
 HEADER = "client_id,uid,first_name,last_name,mobile_phone,email,client_type,groups,home_location\n"
 
@@ -42,7 +41,9 @@ def test_writes_beside_a_big_import_wait_a_moment_not_the_whole_import(tmp_path,
     write_directory(csv_path, count)
     importer = subprocess.Popen(
         [sys.executable, "-m", "msgterm", "--db", str(db), "clients", "import", str(csv_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
     )
     # This terminal gives up on the write lock after 1.5 s: one import transaction for the
     # whole file (seconds) would make these writes fail with "the store is busy".
@@ -75,8 +76,13 @@ def test_sync_once_waits_for_a_store_another_program_is_writing(tmp_path, monkey
     from fake_twilio import ACCOUNT, TOKEN
 
     db = tmp_path / "locked.db"
-    for key, value in {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN, "MSGTERM_TWILIO_NUMBER": BUSINESS,
-                       "MSGTERM_TWILIO_API_URL": twilio.url, "MSGTERM_DATABASE_URL": str(db)}.items():
+    for key, value in {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": twilio.url,
+        "MSGTERM_DATABASE_URL": str(db),
+    }.items():
         monkeypatch.setenv(key, value)
     open_store(db, business_number=BUSINESS).dispose()
     twilio.inbound("+12125550777", "while the store was locked", datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime
 import sys
+from datetime import datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
@@ -37,9 +37,21 @@ def test_a_store_made_by_the_first_migration_is_upgraded_on_open_and_keeps_its_r
     engine = make_engine(url)
     migrate.upgrade(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO client (client_id, first_name, last_name, mobile_phone, opted_out) VALUES ('C1', 'Ada', 'Old', '+12125550201', false)"))
-        conn.execute(text("INSERT INTO conversation (business_number, phone, client_id, folder, unread_count, muted, last_activity_at, last_preview, last_direction, created_at) VALUES ('', '+12125550201', 1, 'unread', 1, false, '2026-01-01 10:00:00', 'hi', 'inbound', '2026-01-01 10:00:00')"))
-        conn.execute(text("INSERT INTO message (sid, conversation_id, direction, body, status, from_number, to_number, created_at, num_segments, num_media, automated) VALUES ('SM1', 1, 'inbound', 'hi', 'received', '+12125550201', '', '2026-01-01 10:00:00', 1, 0, false)"))
+        conn.execute(
+            text(
+                "INSERT INTO client (client_id, first_name, last_name, mobile_phone, opted_out) VALUES ('C1', 'Ada', 'Old', '+12125550201', false)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO conversation (business_number, phone, client_id, folder, unread_count, muted, last_activity_at, last_preview, last_direction, created_at) VALUES ('', '+12125550201', 1, 'unread', 1, false, '2026-01-01 10:00:00', 'hi', 'inbound', '2026-01-01 10:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO message (sid, conversation_id, direction, body, status, from_number, to_number, created_at, num_segments, num_media, automated) VALUES ('SM1', 1, 'inbound', 'hi', 'received', '+12125550201', '', '2026-01-01 10:00:00', 1, 0, false)"
+            )
+        )
     assert "change_log" not in inspect(engine).get_table_names()
     engine.dispose()
 
@@ -106,7 +118,12 @@ def test_opening_a_current_store_and_the_app_never_import_sqlmodel_or_alembic(tm
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-TIMES_AS_TEXT = ["2026-01-01 10:00:00.123456", "1969-12-31 23:59:59.500000", "2026-11-25 00:00:00.000000", "0999-01-02 03:04:05.000001"]
+TIMES_AS_TEXT = [
+    "2026-01-01 10:00:00.123456",
+    "1969-12-31 23:59:59.500000",
+    "2026-11-25 00:00:00.000000",
+    "0999-01-02 03:04:05.000001",
+]
 
 
 def test_indexed_times_become_integers_on_upgrade_to_the_microsecond_and_text_again_on_downgrade(tmp_path):
@@ -119,14 +136,20 @@ def test_indexed_times_become_integers_on_upgrade_to_the_microsecond_and_text_ag
     migrate.upgrade(engine, "0004")
     with engine.begin() as conn:
         for n, at in enumerate(TIMES_AS_TEXT, start=1):
-            conn.execute(text(
-                "INSERT INTO conversation (business_number, phone, folder, unread_count, muted, last_activity_at, last_preview,"
-                " last_direction, created_at) VALUES ('', :phone, 'read', 0, false, :at, '', 'inbound', :at)"
-            ), {"phone": f"+1212555030{n}", "at": at})
-            conn.execute(text(
-                "INSERT INTO message (sid, conversation_id, direction, body, status, from_number, to_number, created_at,"
-                " num_segments, num_media, automated) VALUES (:sid, :n, 'inbound', 'hi', 'received', '', '', :at, 1, 0, false)"
-            ), {"sid": f"SM{n}", "n": n, "at": at})
+            conn.execute(
+                text(
+                    "INSERT INTO conversation (business_number, phone, folder, unread_count, muted, last_activity_at, last_preview,"
+                    " last_direction, created_at) VALUES ('', :phone, 'read', 0, false, :at, '', 'inbound', :at)"
+                ),
+                {"phone": f"+1212555030{n}", "at": at},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO message (sid, conversation_id, direction, body, status, from_number, to_number, created_at,"
+                    " num_segments, num_media, automated) VALUES (:sid, :n, 'inbound', 'hi', 'received', '', '', :at, 1, 0, false)"
+                ),
+                {"sid": f"SM{n}", "n": n, "at": at},
+            )
     engine.dispose()
 
     store = open_store(tmp_path / "t.db")
@@ -135,7 +158,9 @@ def test_indexed_times_become_integers_on_upgrade_to_the_microsecond_and_text_ag
     assert [store.conversation(n).last_activity_at for n in range(1, 5)] == expected
     with store.read() as conn:
         assert conn.exec_driver_sql("SELECT typeof(created_at), count(*) FROM message GROUP BY 1").all() == [("integer", 4)]
-        assert conn.exec_driver_sql("SELECT created_at FROM message WHERE id = 2").scalar() == -500_000  # half a second before 1970
+        assert (
+            conn.exec_driver_sql("SELECT created_at FROM message WHERE id = 2").scalar() == -500_000
+        )  # half a second before 1970
         # The integers sort as the times: oldest first.
         order = conn.exec_driver_sql("SELECT id FROM conversation ORDER BY last_activity_at").scalars().all()
     assert order == [4, 2, 1, 3]
@@ -159,16 +184,35 @@ def test_epoch_microseconds_round_trip_and_order_on_both_databases(url):
     times = [datetime.fromisoformat(at) for at in TIMES_AS_TEXT] + [datetime(2026, 11, 25, 9, 30, 15, 999999)]
     with store.write() as conn:
         for n, at in enumerate(times, start=1):
-            conn.execute(schema.conversation.insert().values(
-                business_number="", phone=f"+1212555040{n}", folder="read", unread_count=0, muted=False,
-                last_activity_at=at, last_preview="", last_direction="", created_at=at,
-            ))
+            conn.execute(
+                schema.conversation.insert().values(
+                    business_number="",
+                    phone=f"+1212555040{n}",
+                    folder="read",
+                    unread_count=0,
+                    muted=False,
+                    last_activity_at=at,
+                    last_preview="",
+                    last_direction="",
+                    created_at=at,
+                )
+            )
     with store.read() as conn:
         stored = conn.execute(select(schema.conversation.c.last_activity_at).order_by(schema.conversation.c.id)).scalars().all()
-        ordered = conn.execute(select(schema.conversation.c.last_activity_at).order_by(schema.conversation.c.last_activity_at)).scalars().all()
-        newer = conn.execute(
-            select(schema.conversation.c.id).where(schema.conversation.c.last_activity_at > datetime(2026, 1, 1, 10, 0, 0, 123456))
-        ).scalars().all()
+        ordered = (
+            conn.execute(select(schema.conversation.c.last_activity_at).order_by(schema.conversation.c.last_activity_at))
+            .scalars()
+            .all()
+        )
+        newer = (
+            conn.execute(
+                select(schema.conversation.c.id).where(
+                    schema.conversation.c.last_activity_at > datetime(2026, 1, 1, 10, 0, 0, 123456)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert stored == times
     assert ordered == sorted(times)
     assert sorted(newer) == [3, 5]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import add_client, inbound
 
 from msgterm.domain.errors import PermissionDenied
 from msgterm.domain.folders import Folder
-
-from conftest import add_client, inbound
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import BUSINESS
+from fake_twilio import ACCOUNT, TOKEN
 
 from msgterm.domain.provider_message import ProviderMessage
 from msgterm.settings import TwilioSettings
@@ -14,9 +16,6 @@ from msgterm.store import open_store
 from msgterm.store.errors import BUSY, StoreBusy
 from msgterm.sync.poller import LoopState, Poller, PollLoop
 from msgterm.sync.twilio_provider import TwilioProvider
-
-from conftest import BUSINESS
-from fake_twilio import ACCOUNT, TOKEN
 
 
 def utcnow() -> datetime:

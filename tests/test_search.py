@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from conftest import BUSINESS, add_client, inbound, staff_send
 from sqlalchemy import text
 
 from msgterm.domain.folders import FolderView
@@ -12,8 +13,6 @@ from msgterm.domain.provider_message import ProviderMessage
 from msgterm.domain.search_query import parse
 from msgterm.store.records import Filters
 from msgterm.store.search import SearchResults
-
-from conftest import BUSINESS, add_client, inbound, staff_send
 
 
 @pytest.fixture
@@ -26,7 +25,9 @@ def store(any_store):
 
 
 def test_query_splits_filters_from_words():
-    query = parse('yoga  is:unread type:member type:Prospect group:"yoga regulars" location:downtown after:2026-10-01 before:2026-11-01 "front desk"')
+    query = parse(
+        'yoga  is:unread type:member type:Prospect group:"yoga regulars" location:downtown after:2026-10-01 before:2026-11-01 "front desk"'
+    )
     assert query.words == ("yoga", "front", "desk")
     assert query.view is FolderView.UNREAD
     assert query.client_types == ("member", "Prospect")
@@ -61,10 +62,32 @@ def test_unknown_keys_and_punctuation_are_words():
 @pytest.fixture
 def desk(store, clock, manager):
     """Ada (Member, VIP + Yoga regulars, Downtown), Bob (Prospect, Uptown), an unknown sender."""
-    ada = add_client(store, 1, first_name="Ada", last_name="Lovelace", mobile_phone="+12125550142", email="ada@example.com",
-                     uid="CARD-77", client_id="AL-1", client_type="Member", groups=("VIP", "Yoga regulars"), home_location="Downtown")
-    bob = add_client(store, 2, first_name="Bob", last_name="Brown", mobile_phone="+12125550233", email="bob@example.org",
-                     uid="CARD-88", client_id="BB-2", client_type="Prospect", groups=(), home_location="Uptown")
+    ada = add_client(
+        store,
+        1,
+        first_name="Ada",
+        last_name="Lovelace",
+        mobile_phone="+12125550142",
+        email="ada@example.com",
+        uid="CARD-77",
+        client_id="AL-1",
+        client_type="Member",
+        groups=("VIP", "Yoga regulars"),
+        home_location="Downtown",
+    )
+    bob = add_client(
+        store,
+        2,
+        first_name="Bob",
+        last_name="Brown",
+        mobile_phone="+12125550233",
+        email="bob@example.org",
+        uid="CARD-88",
+        client_id="BB-2",
+        client_type="Prospect",
+        groups=(),
+        home_location="Uptown",
+    )
     inbound(store, "+12125550142", "Can I book the yoga class tomorrow?", at=clock.advance(days=-30))
     inbound(store, "+12125550233", "Is the pool open on Sunday?", at=clock.advance(days=10))
     ada_conv = store.conversation_for_client(ada).id
@@ -72,7 +95,9 @@ def desk(store, clock, manager):
     reply = staff_send(store, manager, ada_conv, "Yes, Yoga at 9 with Café crew")
     inbound(store, "+12125550399", "Who is this? I got a text from 0142", at=clock.advance(days=5))
     inbound(store, "+12125550233", "Never mind, found the pool times", at=clock.advance(days=5))
-    return dict(ada=ada_conv, bob=store.conversation_for_client(bob).id, unknown=_conv_by_phone(store, "+12125550399"), reply=reply.id)
+    return dict(
+        ada=ada_conv, bob=store.conversation_for_client(bob).id, unknown=_conv_by_phone(store, "+12125550399"), reply=reply.id
+    )
 
 
 def _conv_by_phone(store, phone):
@@ -89,7 +114,10 @@ def test_words_find_messages_newest_first_with_the_matching_message(store, desk)
         (desk["ada"], "Yes, Yoga at 9 with Café crew"),
         (desk["ada"], "Can I book the yoga class tomorrow?"),
     ]
-    assert _hits(store, "pool") == [(desk["bob"], "Never mind, found the pool times"), (desk["bob"], "Is the pool open on Sunday?")]
+    assert _hits(store, "pool") == [
+        (desk["bob"], "Never mind, found the pool times"),
+        (desk["bob"], "Is the pool open on Sunday?"),
+    ]
     assert _hits(store, "pool sunday") == [(desk["bob"], "Is the pool open on Sunday?")]
     assert _hits(store, "swimming") == []
 
@@ -100,7 +128,9 @@ def test_the_last_word_is_a_prefix_and_accents_do_not_matter(store, desk):
     assert _hits(store, "tom") == [(desk["ada"], "Can I book the yoga class tomorrow?")]
 
 
-@pytest.mark.parametrize("typed", ["lovel", "Ada Love", "ada@example", "CARD-77", "card-77", "al-1", "0142", "555-0142", "(212) 555-0142"])
+@pytest.mark.parametrize(
+    "typed", ["lovel", "Ada Love", "ada@example", "CARD-77", "card-77", "al-1", "0142", "555-0142", "(212) 555-0142"]
+)
 def test_a_client_is_found_by_any_fragment_of_name_email_uid_client_id_or_number(store, desk, typed):
     hits = _hits(store, typed)
     assert hits[0] == (desk["ada"], None)
@@ -114,10 +144,14 @@ def test_a_number_fragment_finds_the_client_the_unknown_sender_and_the_message_n
 
 def test_search_follows_the_folder_and_the_sidebar_filters(store, desk):
     assert _hits(store, "yoga", FolderView.UNREAD) == []
-    assert _hits(store, "yoga", FolderView.REPLIED) == [(desk["ada"], "Yes, Yoga at 9 with Café crew"), (desk["ada"], "Can I book the yoga class tomorrow?")]
+    assert _hits(store, "yoga", FolderView.REPLIED) == [
+        (desk["ada"], "Yes, Yoga at 9 with Café crew"),
+        (desk["ada"], "Can I book the yoga class tomorrow?"),
+    ]
     assert _hits(store, "pool", FolderView.ALL, Filters(client_types=("Member",))) == []
     assert _hits(store, "pool type:prospect", FolderView.ALL, Filters(locations=("Uptown",))) == [
-        (desk["bob"], "Never mind, found the pool times"), (desk["bob"], "Is the pool open on Sunday?"),
+        (desk["bob"], "Never mind, found the pool times"),
+        (desk["bob"], "Is the pool open on Sunday?"),
     ]
 
 
@@ -160,13 +194,21 @@ def test_date_filters_in_search_apply_to_the_matching_messages(store, desk, cloc
 def test_sidebar_filters_narrow_the_list_and_the_folder_counts(store, desk, manager):
     store.set_muted(manager, desk["bob"], True)
     assert [c.id for c in store.conversations(FolderView.ALL, Filters(groups=("VIP", "nothing")))] == [desk["ada"]]
-    assert [c.id for c in store.conversations(FolderView.ALL, Filters(client_types=("Prospect", "Member")))] == [desk["bob"], desk["ada"]]
+    assert [c.id for c in store.conversations(FolderView.ALL, Filters(client_types=("Prospect", "Member")))] == [
+        desk["bob"],
+        desk["ada"],
+    ]
     assert [c.id for c in store.conversations(FolderView.ALL, Filters(locations=("Downtown",)))] == [desk["ada"]]
     assert [c.id for c in store.conversations(FolderView.ALL, Filters(muted_only=True))] == [desk["bob"]]
     since = store.clock() - timedelta(days=3)  # the clock stands at the last message, Nov 15
     assert [c.id for c in store.conversations(FolderView.ALL, Filters(since=since))] == [desk["bob"]]
     counts = store.folder_counts(Filters(locations=("Uptown", "Downtown")))
-    assert (counts[FolderView.UNREAD], counts[FolderView.REPLIED], counts[FolderView.ARCHIVED], counts[FolderView.ALL]) == (1, 1, 0, 2)
+    assert (counts[FolderView.UNREAD], counts[FolderView.REPLIED], counts[FolderView.ARCHIVED], counts[FolderView.ALL]) == (
+        1,
+        1,
+        0,
+        2,
+    )
 
 
 def test_the_index_follows_new_changed_and_deleted_bodies(store, desk, clock):
@@ -182,8 +224,19 @@ def test_the_index_follows_new_changed_and_deleted_bodies(store, desk, clock):
 
 
 def test_the_client_index_follows_a_re_import(store, desk):
-    add_client(store, 1, first_name="Ada", last_name="Byron", mobile_phone="+12125550142", email="ada@example.com",
-               uid="CARD-77", client_id="AL-1", client_type="Member", groups=("VIP",), home_location="Downtown")
+    add_client(
+        store,
+        1,
+        first_name="Ada",
+        last_name="Byron",
+        mobile_phone="+12125550142",
+        email="ada@example.com",
+        uid="CARD-77",
+        client_id="AL-1",
+        client_type="Member",
+        groups=("VIP",),
+        home_location="Downtown",
+    )
     assert _hits(store, "byron")[0] == (desk["ada"], None)
     assert [h for h in _hits(store, "lovelace") if h[1] is None] == []
 
@@ -248,8 +301,16 @@ def test_a_first_sync_stores_history_so_that_search_lists_newest_first(store, cl
     class Log:
         def list_messages(self, **days):
             messages = [
-                ProviderMessage(f"SM{n:032d}", "inbound", "+12125550142", BUSINESS, f"class {n}", "received",
-                                clock() - timedelta(hours=10 - n), clock() - timedelta(hours=10 - n))
+                ProviderMessage(
+                    f"SM{n:032d}",
+                    "inbound",
+                    "+12125550142",
+                    BUSINESS,
+                    f"class {n}",
+                    "received",
+                    clock() - timedelta(hours=10 - n),
+                    clock() - timedelta(hours=10 - n),
+                )
                 for n in range(10)
             ][::-1]
             yield from (messages[i : i + 3] for i in range(0, 10, 3))
@@ -258,7 +319,9 @@ def test_a_first_sync_stores_history_so_that_search_lists_newest_first(store, cl
             raise AssertionError("nothing to refresh")
 
     Poller(store, Log()).poll_once()
-    assert [hit.last_preview for hit in SearchResults(store, parse("class")).rows(0, 20)] == [f"class {n}" for n in reversed(range(10))]
+    assert [hit.last_preview for hit in SearchResults(store, parse("class")).rows(0, 20)] == [
+        f"class {n}" for n in reversed(range(10))
+    ]
 
 
 def test_filtered_pages_read_along_the_activity_order_are_exactly_the_matching_conversations(store, clock):
@@ -267,14 +330,30 @@ def test_filtered_pages_read_along_the_activity_order_are_exactly_the_matching_c
     members, prospects = [], []
     for n in range(60):
         client_type, group = ("Member", ("VIP",)) if n % 3 else ("Prospect", ())
-        pk = add_client(store, 100 + n, mobile_phone=f"+1212555{2000 + n:04d}", client_type=client_type, groups=group,
-                        home_location="Downtown" if n % 2 else "Uptown")
+        pk = add_client(
+            store,
+            100 + n,
+            mobile_phone=f"+1212555{2000 + n:04d}",
+            client_type=client_type,
+            groups=group,
+            home_location="Downtown" if n % 2 else "Uptown",
+        )
         inbound(store, f"+1212555{2000 + n:04d}", f"hello {n}", at=clock.advance(minutes=1 if n % 4 else 0))
         (members if n % 3 else prospects).append((n, store.conversation_for_client(pk).id))
-    for filters in (Filters(client_types=("member",)), Filters(groups=("VIP",)), Filters(locations=("Downtown",), client_types=("Member",))):
+    for filters in (
+        Filters(client_types=("member",)),
+        Filters(groups=("VIP",)),
+        Filters(locations=("Downtown",), client_types=("Member",)),
+    ):
         total = store.folder_counts(filters)[FolderView.ALL]
         from_clients = [c.id for c in store.conversations(FolderView.ALL, filters, limit=100)]
-        along = [c.id for offset in range(0, total, 3) for c in store.conversations(FolderView.ALL, filters, offset=offset, limit=3, total=total)]
+        along = [
+            c.id
+            for offset in range(0, total, 3)
+            for c in store.conversations(FolderView.ALL, filters, offset=offset, limit=3, total=total)
+        ]
         assert along == from_clients and len(from_clients) == total
     newest_first = [cid for _n, cid in reversed(members)]  # every minute but each fourth
-    assert [c.id for c in store.conversations(FolderView.ALL, Filters(client_types=("Member",)), limit=3, total=40)] == newest_first[:3]
+    assert [
+        c.id for c in store.conversations(FolderView.ALL, Filters(client_types=("Member",)), limit=3, total=40)
+    ] == newest_first[:3]

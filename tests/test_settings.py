@@ -25,10 +25,24 @@ def test_defaults_without_a_file(tmp_path):
 
 
 def test_file_then_environment_then_options(tmp_path):
-    path = write(tmp_path / "c.toml", 'staff = "ann"\ndatabase_url = "/tmp/a.db"\nbell = false\n[twilio]\nnumber = "+12125550100"\npoll_interval = 5\n')
+    path = write(
+        tmp_path / "c.toml",
+        'staff = "ann"\ndatabase_url = "/tmp/a.db"\nbell = false\n[twilio]\nnumber = "+12125550100"\npoll_interval = 5\n',
+    )
     settings = load_settings(config_path=path, environ={})
-    assert (settings.staff, settings.database_url, settings.bell, settings.twilio.poll_interval) == ("ann", "/tmp/a.db", False, 5.0)
-    env = {"MSGTERM_STAFF": "bob", "MSGTERM_POLL_INTERVAL": "3", "MSGTERM_BELL": "yes", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "tok"}
+    assert (settings.staff, settings.database_url, settings.bell, settings.twilio.poll_interval) == (
+        "ann",
+        "/tmp/a.db",
+        False,
+        5.0,
+    )
+    env = {
+        "MSGTERM_STAFF": "bob",
+        "MSGTERM_POLL_INTERVAL": "3",
+        "MSGTERM_BELL": "yes",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "tok",
+    }
     settings = load_settings(config_path=path, environ=env)
     assert (settings.staff, settings.twilio.poll_interval, settings.bell) == ("bob", 3.0, True)
     assert settings.twilio.configured
@@ -69,7 +83,9 @@ def test_secret_in_a_file_others_can_read_is_refused_with_the_fix(tmp_path):
 
 
 def test_settings_repr_hides_secrets(tmp_path):
-    settings = load_settings(config_path=tmp_path / "none.toml", environ={"TWILIO_AUTH_TOKEN": "hush123", "TWILIO_API_SECRET": "hush456"})
+    settings = load_settings(
+        config_path=tmp_path / "none.toml", environ={"TWILIO_AUTH_TOKEN": "hush123", "TWILIO_API_SECRET": "hush456"}
+    )
     assert "hush123" not in repr(settings) and "hush456" not in repr(settings)
 
 

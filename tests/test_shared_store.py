@@ -16,7 +16,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from app_fixtures import build_store, make_app
 from click.testing import CliRunner
+from conftest import BUSINESS, add_client, inbound, staff_send
+from fake_twilio import ACCOUNT, TOKEN
 
 from msgterm.cli import main
 from msgterm.domain.folders import Folder
@@ -24,10 +27,6 @@ from msgterm.domain.provider_message import ProviderMessage
 from msgterm.store import LeaseLost, open_store
 from msgterm.store.engine import make_engine
 from msgterm.store.errors import StoreBusy
-
-from app_fixtures import build_store, make_app
-from conftest import BUSINESS, add_client, inbound, staff_send
-from fake_twilio import ACCOUNT, TOKEN
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -38,8 +37,12 @@ def store_url(request, tmp_path):
 def environment(twilio, url: str) -> dict[str, str]:
     return {
         **os.environ,
-        "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN, "MSGTERM_TWILIO_NUMBER": BUSINESS,
-        "MSGTERM_TWILIO_API_URL": twilio.url, "MSGTERM_DATABASE_URL": url, "MSGTERM_POLL_INTERVAL": "1",
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": twilio.url,
+        "MSGTERM_DATABASE_URL": url,
+        "MSGTERM_POLL_INTERVAL": "1",
     }
 
 
@@ -99,7 +102,7 @@ def test_one_poller_among_several_processes_and_takeover_after_sigkill(store_url
         killed_at = time.monotonic()
         took_over = []
         while not took_over and time.monotonic() - killed_at < 10:
-            took_over = [n for n in range(3) if n != holder and "sync ok" in logs[n].read_text()[marks[n]:]]
+            took_over = [n for n in range(3) if n != holder and "sync ok" in logs[n].read_text()[marks[n] :]]
             time.sleep(0.1)
         assert len(took_over) == 1
         # Two poll intervals, plus slack for the new holder's first cycle and its log line.
@@ -201,7 +204,9 @@ async def test_a_terminal_sees_another_terminals_changes_within_two_seconds(tmp_
             target = next(c for c in other.conversations() if c.folder is Folder.UNREAD and c.id != selected)
             changed_at = time.monotonic()
             other.archive(desk, target.id)
-            while app.store.conversation(target.id).folder is not Folder.ARCHIVED or not _shown_as(listing, target.id, Folder.ARCHIVED):
+            while app.store.conversation(target.id).folder is not Folder.ARCHIVED or not _shown_as(
+                listing, target.id, Folder.ARCHIVED
+            ):
                 await pilot.pause(0.05)
                 assert time.monotonic() - changed_at < 2, f"{backend}: the archive did not show within 2 s"
             assert listing.selected.id == selected  # the selection stayed where the user left it
@@ -307,8 +312,10 @@ async def test_a_dropped_postgresql_connection_comes_back_and_the_view_catches_u
             await pilot.pause(0.05)
         with admin.connect() as conn:
             killed = conn.execute(
-                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
             ).scalar()
         assert killed >= 2  # the listener and the other terminal's pool, at least
         target = listing.selected

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import BUSINESS, add_client
+from fake_twilio import ACCOUNT, TOKEN
 
 from msgterm.cli import main
 from msgterm.domain.folders import Folder
@@ -23,9 +25,6 @@ from msgterm.sync.cycle import INGEST_BATCH, batched_pages
 from msgterm.sync.poller import Poller, PollLoop
 from msgterm.sync.send import SendPipeline
 from msgterm.sync.twilio_provider import TwilioProvider
-
-from conftest import BUSINESS, add_client
-from fake_twilio import ACCOUNT, TOKEN
 
 
 def now() -> datetime:
@@ -94,7 +93,9 @@ def test_message_json_matches_twilio_openapi(twilio):
 
     assert parsedate_to_datetime(record["date_created"]).tzinfo is not None
     list_props = schema["list_messages_response"]["properties"]
-    assert {"To", "From", "DateSent", "DateSent<", "DateSent>", "PageSize", "PageToken"} <= {p["name"] for p in schema["list_messages_parameters"]}
+    assert {"To", "From", "DateSent", "DateSent<", "DateSent>", "PageSize", "PageToken"} <= {
+        p["name"] for p in schema["list_messages_parameters"]
+    }
     import urllib.request
 
     request = urllib.request.Request(f"{twilio.url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json")
@@ -297,7 +298,11 @@ def test_pages_are_stored_in_batches_of_whole_pages():
     assert batches == [pages[0] + pages[1], pages[2] + pages[3], pages[4]]
     assert list(batched_pages([], 8)) == [[]]  # no pages: one empty batch still moves the watermark
     ticks = iter(range(100))  # a slow log: every page takes a second, batches commit every 2
-    assert list(batched_pages(pages, 100, seconds=2, clock=lambda: next(ticks))) == [pages[0] + pages[1], pages[2] + pages[3], pages[4]]
+    assert list(batched_pages(pages, 100, seconds=2, clock=lambda: next(ticks))) == [
+        pages[0] + pages[1],
+        pages[2] + pages[3],
+        pages[4],
+    ]
 
 
 SYNC_IN_BATCHES_OF_5000 = """
@@ -315,8 +320,10 @@ def test_sigkill_in_the_middle_of_a_sync_then_restart_gives_exactly_the_log(twil
     fill_log(twilio, clients=20, per_client=600, start=now() - timedelta(days=2))
     assert INGEST_BATCH > 5_000
     process = subprocess.Popen(
-        [sys.executable, "-c", SYNC_IN_BATCHES_OF_5000], env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-c", SYNC_IN_BATCHES_OF_5000],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     store = open_store(env["MSGTERM_DATABASE_URL"])
     deadline = time.monotonic() + 30
@@ -403,22 +410,39 @@ def test_unfinished_outbound_are_exactly_our_recent_sends_not_final_yet_read_thr
     from msgterm.domain.provider_message import FINAL_STATUSES, ProviderMessage
     from msgterm.store.ingest import REFRESH_FOR, UNFINISHED_OUTBOUND
 
-    statuses = ["queued", "sending", "sent", "accepted", "scheduled", "delivered", "undelivered", "failed", "read",
-                "canceled", "partially_delivered"]
-    any_store.ingest([ProviderMessage("SMin" + "0" * 30, "inbound", "+12125550300", BUSINESS, "hi", "received", clock(), clock())])
+    statuses = [
+        "queued",
+        "sending",
+        "sent",
+        "accepted",
+        "scheduled",
+        "delivered",
+        "undelivered",
+        "failed",
+        "read",
+        "canceled",
+        "partially_delivered",
+    ]
+    any_store.ingest(
+        [ProviderMessage("SMin" + "0" * 30, "inbound", "+12125550300", BUSINESS, "hi", "received", clock(), clock())]
+    )
     manager = any_store.add_staff("manager", "Max Manager", "Manager")[0]
     conversation_id = any_store.conversations()[0].id
     old = any_store.begin_send(manager, conversation_id, "sent long ago, never confirmed")
-    any_store.finish_send(manager, old.id, ProviderMessage("SMold" + "0" * 29, "outbound", BUSINESS, "+12125550300", "x", "sent", clock()))
+    any_store.finish_send(
+        manager, old.id, ProviderMessage("SMold" + "0" * 29, "outbound", BUSINESS, "+12125550300", "x", "sent", clock())
+    )
     clock.advance(days=REFRESH_FOR.days, seconds=1)
     ours = []
     for n, status in enumerate(statuses):
         sending = any_store.begin_send(manager, conversation_id, f"to client {n}")
         accepted = ProviderMessage(f"SMout{n:029d}", "outbound", BUSINESS, "+12125550300", f"to client {n}", status, clock())
         ours.append(any_store.finish_send(manager, sending.id, accepted))
-    any_store.ingest([  # another system's reminder, not final: not ours to refresh
-        ProviderMessage("SMauto" + "0" * 28, "outbound", BUSINESS, "+12125550300", "Reminder", "sent", clock(), clock())
-    ])
+    any_store.ingest(
+        [  # another system's reminder, not final: not ours to refresh
+            ProviderMessage("SMauto" + "0" * 28, "outbound", BUSINESS, "+12125550300", "Reminder", "sent", clock(), clock())
+        ]
+    )
     any_store.begin_send(manager, conversation_id, "still sending, no SID yet")
 
     statements = []

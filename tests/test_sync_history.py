@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from conftest import BUSINESS, add_client
+from fake_twilio import ACCOUNT, TOKEN, FakeTwilio
 from sqlalchemy import select
 
 from msgterm.cli import main
@@ -28,9 +30,6 @@ from msgterm.sync import cycle, twilio_provider
 from msgterm.sync.poller import LoopState, Poller, PollLoop, holder_is_gone
 from msgterm.sync.send import SendPipeline
 from msgterm.sync.twilio_provider import TwilioProvider
-
-from conftest import BUSINESS, add_client
-from fake_twilio import ACCOUNT, TOKEN, FakeTwilio
 
 
 def utcnow() -> datetime:
@@ -265,8 +264,9 @@ main(["sync", "--once"])
 
 def test_kill_9_in_a_first_sync_then_sync_once_goes_on_at_once_and_ends_with_exactly_the_log(twilio, env, monkeypatch):
     small_busy_log(twilio)
-    killed = subprocess.run([sys.executable, "-c", SYNC_KILLED_AT_THE_FOURTH_COMMIT], env={**os.environ, **env},
-                            capture_output=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, "-c", SYNC_KILLED_AT_THE_FOURTH_COMMIT], env={**os.environ, **env}, capture_output=True, timeout=120
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
     store = open_store(env["MSGTERM_DATABASE_URL"], business_number=BUSINESS)
     status = store.sync_status()
@@ -459,12 +459,16 @@ def test_two_processes_during_a_long_first_sync_exactly_one_reads(twilio, env, t
     twilio.page_delay = 0.5  # two filters, three pages each: longer than the 3 s lease
     child_env = {**os.environ, **env}
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    a = subprocess.Popen([sys.executable, "-m", "msgterm", "sync"], env=child_env, stdout=open(logs[0], "w"), stderr=subprocess.STDOUT)
+    a = subprocess.Popen(
+        [sys.executable, "-m", "msgterm", "sync"], env=child_env, stdout=open(logs[0], "w"), stderr=subprocess.STDOUT
+    )
     store = open_store(env["MSGTERM_DATABASE_URL"], business_number=BUSINESS)
     deadline = time.monotonic() + 30
     while not store.sync_status().lease_holder and time.monotonic() < deadline:
         time.sleep(0.05)
-    b = subprocess.Popen([sys.executable, "-m", "msgterm", "sync"], env=child_env, stdout=open(logs[1], "w"), stderr=subprocess.STDOUT)
+    b = subprocess.Popen(
+        [sys.executable, "-m", "msgterm", "sync"], env=child_env, stdout=open(logs[1], "w"), stderr=subprocess.STDOUT
+    )
     try:
         while not store.sync_status().history_complete and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -564,8 +568,15 @@ def test_every_number_of_a_messaging_services_pool_is_read(twilio, tmp_path):
     pool = ["+12125550100", "+12125550177"]
     twilio.services["MG" + "1" * 32] = pool
     twilio.inbound("+12125550330", "to the main number", utcnow())
-    other = twilio.record(direction="inbound", from_="+12125550331", to=pool[1], body="to the pool's other number",
-                          status="received", created=utcnow(), sent=utcnow())
+    other = twilio.record(
+        direction="inbound",
+        from_="+12125550331",
+        to=pool[1],
+        body="to the pool's other number",
+        status="received",
+        created=utcnow(),
+        sent=utcnow(),
+    )
     store = open_store(tmp_path / "pool.db", business_number="MG" + "1" * 32)
     listed = provider_for(twilio, number=None, messaging_service_sid="MG" + "1" * 32)
     Poller(store, listed).poll_once()
@@ -584,8 +595,12 @@ def test_history_never_moves_a_conversation_staff_already_handled_and_the_newest
     conversation = any_store.conversations()[0].id
     any_store.archive(manager, conversation)
     older = [
-        ProviderMessage("SM" + "5" * 32, "inbound", phone, BUSINESS, "STOP", "received", now - timedelta(days=2), now - timedelta(days=2)),
-        ProviderMessage("SM" + "6" * 32, "inbound", phone, BUSINESS, "hello?", "received", now - timedelta(days=3), now - timedelta(days=3)),
+        ProviderMessage(
+            "SM" + "5" * 32, "inbound", phone, BUSINESS, "STOP", "received", now - timedelta(days=2), now - timedelta(days=2)
+        ),
+        ProviderMessage(
+            "SM" + "6" * 32, "inbound", phone, BUSINESS, "hello?", "received", now - timedelta(days=3), now - timedelta(days=3)
+        ),
     ]
     result = any_store.ingest(older, history=HistoryMark(reached=now - timedelta(days=3)))
     after = any_store.conversation(conversation)

@@ -6,9 +6,9 @@ import csv
 import io
 from dataclasses import dataclass
 
+from msgterm.domain.clients import ClientInput
 from msgterm.domain.errors import ValidationError
 from msgterm.domain.phones import parse_mobile
-from msgterm.domain.clients import ClientInput
 
 COLUMNS = ("client_id", "uid", "first_name", "last_name", "mobile_phone", "email", "client_type", "groups", "home_location")
 
@@ -47,9 +47,7 @@ def read_clients(text: str, region: str = "US") -> tuple[list[tuple[int, ClientI
         raise ValidationError("the header row is not CSV (an unclosed quote?); it should be: " + ",".join(COLUMNS)) from None
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise ValidationError(
-            f"the header row lacks {', '.join(missing)}; the columns are: " + ",".join(COLUMNS)
-        )
+        raise ValidationError(f"the header row lacks {', '.join(missing)}; the columns are: " + ",".join(COLUMNS))
     index = {name: header.index(name) for name in COLUMNS}
     good: list[tuple[int, ClientInput]] = []
     errors: list[RowError] = []
@@ -76,9 +74,11 @@ def read_clients(text: str, region: str = "US") -> tuple[list[tuple[int, ClientI
             errors.append(RowError(line, str(error)))
             continue
         if client.client_id in first_line_of:
-            errors.append(RowError(
-                line, f'client_id "{client.client_id}" is also on line {first_line_of[client.client_id]}, which was kept'
-            ))
+            errors.append(
+                RowError(
+                    line, f'client_id "{client.client_id}" is also on line {first_line_of[client.client_id]}, which was kept'
+                )
+            )
             continue
         first_line_of[client.client_id] = line
         good.append((line, client))

@@ -98,13 +98,13 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str]) -> Sea
             return replace(query, muted_only=True)
         if lowered in IS_VALUES:
             return replace(query, view=FolderView(lowered))
-        problems.append(f'is:{value} is not known; use is:unread, is:replied, is:archived or is:muted')
+        problems.append(f"is:{value} is not known; use is:unread, is:replied, is:archived or is:muted")
         return query
     if key in ("after", "before"):
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            problems.append(f'{key}:{value} is not a date; write it as {key}:{_EXAMPLES[key]}')
+            problems.append(f"{key}:{value} is not a date; write it as {key}:{_EXAMPLES[key]}")
             return query
         return replace(query, **{key: day})
     field = {"type": "client_types", "group": "groups", "location": "locations"}[key]
@@ -112,6 +112,10 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str]) -> Sea
 
 
 _EXAMPLES = {
-    "is": "unread", "type": "member", "group": '"yoga regulars"', "location": "downtown",
-    "after": "2026-10-01", "before": "2026-11-01",
+    "is": "unread",
+    "type": "member",
+    "group": '"yoga regulars"',
+    "location": "downtown",
+    "after": "2026-10-01",
+    "before": "2026-11-01",
 }

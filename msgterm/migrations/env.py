@@ -1,10 +1,10 @@
 """Alembic environment: runs on the connection that msgterm hands it."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
 from msgterm.store import models  # noqa: F401  (registers the tables on the metadata)
 from msgterm.store.migrate import include_object
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes["connection"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import islice
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -16,9 +17,15 @@ from msgterm.store.records import ConversationRecord
 from msgterm.timefmt import local
 
 EVENT_WORDS = {
-    "read": "read the conversation", "send": "sent a reply", "mute": "muted", "unmute": "unmuted",
-    "mark_unread": "marked as unread", "archive": "archived", "link_client": "linked the number to the client",
-    "opt_out": "client opted out", "opt_in": "client opted back in",
+    "read": "read the conversation",
+    "send": "sent a reply",
+    "mute": "muted",
+    "unmute": "unmuted",
+    "mark_unread": "marked as unread",
+    "archive": "archived",
+    "link_client": "linked the number to the client",
+    "opt_out": "client opted out",
+    "opt_in": "client opted back in",
 }
 #: The newest entries shown; the whole history is one ``msgterm export --client`` away.
 HISTORY_LIMIT = 300
@@ -39,8 +46,17 @@ class ContactHistory(Screen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="history"):
-            yield Static(self.render_history(), id="history-text")
+            yield Static(Text("Reading the contact history…", style="dim"), id="history-text")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.read_history()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def read_history(self) -> None:
+        """Read and lay out the history on a worker: a long one takes a moment."""
+        text = self.render_history()
+        self.app.call_from_thread(self.query_one("#history-text", Static).update, text)
 
     def action_scroll(self, direction: str) -> None:
         scroller = self.query_one(VerticalScroll)
@@ -53,9 +69,14 @@ class ContactHistory(Screen):
             client = self.store.client(c.client_id)
             text.append(f"Contact history — {clean_line(client.name)}\n", style="bold")
             for label, value in (
-                ("Client ID", client.client_id), ("UID", client.uid), ("Mobile", format_number(client.mobile_phone) if client.mobile_phone else None),
-                ("Email", client.email), ("Type", client.client_type), ("Groups", ", ".join(client.groups) or None),
-                ("Home location", client.home_location), ("Texts", "opted out (STOP)" if client.opted_out else "opted in"),
+                ("Client ID", client.client_id),
+                ("UID", client.uid),
+                ("Mobile", format_number(client.mobile_phone) if client.mobile_phone else None),
+                ("Email", client.email),
+                ("Type", client.client_type),
+                ("Groups", ", ".join(client.groups) or None),
+                ("Home location", client.home_location),
+                ("Texts", "opted out (STOP)" if client.opted_out else "opted in"),
             ):
                 text.append(f"  {label:<14}", style="dim")
                 text.append(clean_line(value or "—") + "\n")

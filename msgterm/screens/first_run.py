@@ -27,13 +27,15 @@ class FirstRunScreen(Screen):
         text.append(self.config_path, style="bold")
         text.append("\n(then chmod 600 it), or set them in the environment:\n\n")
         for key, env in (
-            ("[twilio] account_sid", "TWILIO_ACCOUNT_SID"), ("[twilio] auth_token", "TWILIO_AUTH_TOKEN"),
-            ("  or api_key + api_secret", "TWILIO_API_KEY, TWILIO_API_SECRET"), ("[twilio] number", "MSGTERM_TWILIO_NUMBER"),
+            ("[twilio] account_sid", "TWILIO_ACCOUNT_SID"),
+            ("[twilio] auth_token", "TWILIO_AUTH_TOKEN"),
+            ("  or api_key + api_secret", "TWILIO_API_KEY, TWILIO_API_SECRET"),
+            ("[twilio] number", "MSGTERM_TWILIO_NUMBER"),
         ):
             text.append(f"  {key:<28}", style="bold")
             text.append(env + "\n")
         text.append("\nThen import your clients:  msgterm clients import clients.csv\n")
-        text.append("and add your staff:       msgterm staff add maria --name \"Maria Lopez\" --role \"Front Desk\"\n\n")
+        text.append('and add your staff:       msgterm staff add maria --name "Maria Lopez" --role "Front Desk"\n\n')
         text.append("Press d to try the demo (its own store, with simulated clients who reply), or q to quit.\n", style="bold")
         with VerticalScroll():
             with Center():

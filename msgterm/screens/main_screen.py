@@ -19,10 +19,11 @@ from msgterm.domain.sanitize import clean_line
 from msgterm.domain.search_query import SearchQuery, parse
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.probe import after_paint
-from msgterm.store.records import ConversationRecord, Filters
+from msgterm.store.records import ConversationRecord, Filters, FilterValues
 from msgterm.store.search import SearchResults
+from msgterm.store_calls import StoreCalls
 from msgterm.widgets.composer import Composer
-from msgterm.widgets.conversation_list import ConversationList
+from msgterm.widgets.conversation_list import PAGE, ConversationList
 from msgterm.widgets.filter_sidebar import FilterSidebar
 from msgterm.widgets.literal import literal
 from msgterm.widgets.search_bar import SearchBar
@@ -36,6 +37,10 @@ THREAD_WINDOW = 60
 SEARCH_PAGE = 50
 #: How long the cursor rests on a conversation before the thread pane previews it.
 PREVIEW_DELAY = 0.12
+#: A write still waiting for the store after this long says "saving…" on its row.
+SAVING_AFTER = 0.3
+#: How many pages of the list are read to find the conversation that stays selected.
+KEEP_WITHIN_PAGES = 5
 
 
 class MainScreen(Screen):
@@ -75,6 +80,11 @@ class MainScreen(Screen):
         #: The text whose results are on screen (the benchmark waits for it).
         self.shown_search_text = ""
         self._to_preview: ConversationRecord | None = None
+        #: The open conversation as last read (None while it is being read).
+        self.open_record: ConversationRecord | None = None
+        #: Every store call of this screen runs on a worker thread (store_calls.py).
+        self.calls = StoreCalls(self)
+        self._painted = False
 
     @property
     def store(self):
@@ -86,7 +96,7 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
-            yield FilterSidebar(self.store.filter_values(), clock=self.app.clock, id="sidebar")
+            yield FilterSidebar(FilterValues(), clock=self.app.clock, id="sidebar")
             with Vertical(id="list-pane"):
                 yield SearchBar(id="search")
                 yield ConversationList(clock=self.app.clock, id="conversations")
@@ -102,48 +112,98 @@ class MainScreen(Screen):
         self.query_one(FilterSidebar).select_view(self.view)
         composer = self.query_one(Composer)
         composer.set_read_only(
-            None if self.staff.can_send else f"Read only: {self.staff.username} ({self.staff.role}) lacks the Send Email/SMS to clients permission"
+            None
+            if self.staff.can_send
+            else f"Read only: {self.staff.username} ({self.staff.role}) lacks the Send Email/SMS to clients permission"
         )
+        self.calls.read(self.store.filter_values, self.query_one(FilterSidebar).set_values, group="filter-values")
         self.reload()
         self.query_one(ConversationList).focus()
-        after_paint(self, "first-paint")
-        self.call_after_refresh(self.app.start_background_work)
 
     # ---- reading the store -----------------------------------------------------------------
 
     def reload(self, keep_id: int | None = None) -> None:
+        """Read the counts and the list's first pages on a worker, then show them."""
         listing = self.query_one(ConversationList)
         if keep_id is None and listing.selected is not None:
             keep_id = listing.selected.id
-        view, filters, store = self.view, self.filters, self.store
-        counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
-        if self.search is not None:
-            self._show_results(SearchResults(store, self.search, view, filters, page_size=SEARCH_PAGE), keep_id)
-        else:
+        view, filters, search, store = self.view, self.filters, self.search, self.store
+        first = not self._painted
+
+        def read():
+            change_seq = store.change_seq() if first else None  # before the reads: nothing after it is missed
+            counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
+            if search is not None:
+                results = SearchResults(store, search, view, filters, page_size=SEARCH_PAGE)
+                return change_seq, counts, results.rows, None, {0: results.rows(0, SEARCH_PAGE)}, SEARCH_PAGE
             count = counts[view]
-            listing.load(
-                lambda offset, limit: store.conversations(view, filters, offset=offset, limit=limit, total=count),
-                count,
-                keep_id,
-            )
-            self.sub_title = f"{view.title} · {listing.count} conversations"
+
+            def source(offset: int, limit: int) -> list[ConversationRecord]:
+                return store.conversations(view, filters, offset=offset, limit=limit, total=count)
+
+            pages = {0: source(0, PAGE)}
+            # Where the kept conversation is, within a few pages (a busy list moves it down).
+            while keep_id is not None and len(pages) < KEEP_WITHIN_PAGES:
+                last = pages[len(pages) - 1]
+                if len(last) < PAGE or any(row.id == keep_id for row in last):
+                    break
+                pages[len(pages)] = source(len(pages) * PAGE, PAGE)
+            return change_seq, counts, source, count, pages, PAGE
+
+        self.calls.read(read, lambda loaded: self._reloaded(loaded, keep_id), group="reload")
+
+    def _reloaded(self, loaded, keep_id: int | None) -> None:
+        change_seq, counts, source, count, pages, page_size = loaded
+        if change_seq is not None:
+            self.app.watch_from(change_seq)
+        listing = self.query_one(ConversationList)
+        listing.load(source, count, keep_id, page_size=page_size, pages=pages)
+        if self.search is None:
+            self.sub_title = f"{self.view.title} · {listing.count} conversations"
+        else:
+            self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
         self.query_one(FilterSidebar).set_counts(counts)
+        if not self._painted:
+            self._painted = True
+            after_paint(self, "first-paint")
+            self.call_after_refresh(self.app.start_background_work)
+
+    def refresh_counts(self) -> None:
+        filters, store = self.filters, self.store
+        self.calls.read(lambda: store.folder_counts(filters), self.query_one(FilterSidebar).set_counts, group="counts")
 
     def show_thread(self, conversation: ConversationRecord | None, *, keep_position: bool = False) -> None:
+        """Read the thread on a worker and show it (a newer thread to show makes this one moot)."""
         thread = self.query_one(ThreadView)
         if conversation is None:
             thread.show(None, [])
-        elif conversation.hit_message_id is not None:
-            messages = self.store.messages_around(conversation.id, conversation.hit_message_id)
-            hit = Hit(conversation.hit_message_id, self.search.tokens if self.search else ())
-            thread.show(conversation, messages, hit=hit, keep_position=keep_position, more_before=len(messages) > 1 and messages[0].id != conversation.hit_message_id)
-        else:
-            messages = self.store.messages(conversation.id, limit=THREAD_WINDOW)
-            thread.show(conversation, messages, keep_position=keep_position, more_before=len(messages) == THREAD_WINDOW)
+            return
+        store, tokens = self.store, self.search.tokens if self.search else ()
+
+        def read():
+            if conversation.hit_message_id is not None:
+                return store.messages_around(conversation.id, conversation.hit_message_id)
+            return store.messages(conversation.id, limit=THREAD_WINDOW)
+
+        def show(messages) -> None:
+            if conversation.hit_message_id is not None:
+                more = len(messages) > 1 and messages[0].id != conversation.hit_message_id
+                hit = Hit(conversation.hit_message_id, tokens)
+                thread.show(conversation, messages, hit=hit, keep_position=keep_position, more_before=more)
+            else:
+                thread.show(conversation, messages, keep_position=keep_position, more_before=len(messages) == THREAD_WINDOW)
+            if conversation.id == self.open_id:
+                after_paint(self, f"opened {conversation.id}")
+
+        self.calls.read(read, show, group="thread")
 
     def on_thread_view_need_earlier(self, event: ThreadView.NeedEarlier) -> None:
-        earlier = self.store.messages(event.conversation_id, before=event.before, limit=THREAD_WINDOW)
-        self.query_one(ThreadView).prepend(earlier, more_before=len(earlier) == THREAD_WINDOW)
+        store = self.store
+        self.calls.read(
+            lambda: store.messages(event.conversation_id, before=event.before, limit=THREAD_WINDOW),
+            lambda earlier: self.query_one(ThreadView).prepend(earlier, more_before=len(earlier) == THREAD_WINDOW),
+            group="thread-earlier",
+        )
 
     # ---- search ---------------------------------------------------------------------------------
 
@@ -159,10 +219,11 @@ class MainScreen(Screen):
         """Search off the UI thread; a newer keystroke makes this result moot."""
         query = parse(typed)
         results = SearchResults(self.store, query, self.view, self.filters, page_size=SEARCH_PAGE) if typed.strip() else None
+        first = results.rows(0, SEARCH_PAGE) if results is not None else []
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._search_done, typed, query, results)
+            self.app.call_from_thread(self._search_done, typed, query, results, first)
 
-    def _search_done(self, typed: str, query: SearchQuery, results: SearchResults | None) -> None:
+    def _search_done(self, typed: str, query: SearchQuery, results: SearchResults | None, first: list) -> None:
         bar = self.query_one(SearchBar)
         if typed != bar.value:
             return  # the user typed on; a newer search is coming
@@ -173,13 +234,10 @@ class MainScreen(Screen):
         if results is None:
             self.reload()
         else:
-            self._show_results(results, None)
+            listing = self.query_one(ConversationList)
+            listing.load(results.rows, None, None, page_size=SEARCH_PAGE, pages={0: first})
+            self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
         after_paint(self, f"search {typed}")
-
-    def _show_results(self, results: SearchResults, keep_id: int | None) -> None:
-        listing = self.query_one(ConversationList)
-        listing.load(results.rows, None, keep_id, page_size=SEARCH_PAGE)
-        self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
 
     def on_search_bar_to_results(self, _event: SearchBar.ToResults) -> None:
         self.query_one(ConversationList).focus()
@@ -198,10 +256,9 @@ class MainScreen(Screen):
         if self.search is None:
             self.reload()
         else:  # search results stay as they were when typed; counts and the thread stay live
-            self.query_one(FilterSidebar).set_counts(self.store.folder_counts(self.filters))
+            self.refresh_counts()
         if self.open_id is not None and self.open_id in event.conversation_ids:
-            conversation = replace(self.store.conversation(self.open_id), hit_message_id=self.open_hit)
-            self.show_thread(conversation, keep_position=True)
+            self.read_open(keep_position=True)
 
     def on_sync_stepped(self, event: SyncStepped) -> None:
         self.query_one(StatusLine).show_outcome(event.outcome)
@@ -226,18 +283,48 @@ class MainScreen(Screen):
             self.show_thread(self._to_preview)
 
     def on_conversation_list_opened(self, event: ConversationList.Opened) -> None:
-        self.open_conversation(event.conversation.id, event.conversation.hit_message_id)
+        self.open_conversation(event.conversation.id, event.conversation.hit_message_id, event.conversation)
 
-    def open_conversation(self, conversation_id: int, hit_message_id: int | None = None) -> None:
-        conversation = self.store.open_conversation(self.staff, conversation_id)
+    def open_conversation(
+        self, conversation_id: int, hit_message_id: int | None = None, shown: ConversationRecord | None = None
+    ) -> None:
+        """Show the conversation at once (a read), then mark it read (a write, which may wait
+        for the store: the thread is on screen meanwhile)."""
         self.open_id, self.open_hit = conversation_id, hit_message_id
-        self.seen_up_to = (conversation_id, self.store.newest_message_id(conversation_id))
-        self.show_thread(replace(conversation, hit_message_id=hit_message_id))
-        after_paint(self, f"opened {conversation_id}")
-        if self.search is None:
-            self.reload(keep_id=conversation_id)
+        self.open_record = shown if shown is not None and shown.id == conversation_id else None
+        if self.open_record is not None:
+            self.show_thread(replace(self.open_record, hit_message_id=hit_message_id))
         else:
-            self.query_one(FilterSidebar).set_counts(self.store.folder_counts(self.filters))
+            self.read_open()
+        staff, store = self.staff, self.store
+
+        def mark_read():
+            return store.open_conversation(staff, conversation_id), store.newest_message_id(conversation_id)
+
+        self.calls.write(mark_read, self._marked_read)
+
+    def _marked_read(self, opened) -> None:
+        conversation, newest = opened
+        if self.open_id == conversation.id:
+            self.open_record = replace(conversation, hit_message_id=self.open_hit)
+            self.seen_up_to = (conversation.id, newest)
+        if self.search is None:
+            self.reload(keep_id=conversation.id)
+        else:
+            self.refresh_counts()
+
+    def read_open(self, *, keep_position: bool = False) -> None:
+        """Read the open conversation anew and show it."""
+        open_id, store = self.open_id, self.store
+        if open_id is None:
+            return
+
+        def show(conversation: ConversationRecord) -> None:
+            if self.open_id == conversation.id:
+                self.open_record = replace(conversation, hit_message_id=self.open_hit)
+                self.show_thread(self.open_record, keep_position=keep_position)
+
+        self.calls.read(lambda: store.conversation(open_id), show, group="open-conversation")
 
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         self.view, self.filters = event.view, event.filters
@@ -246,17 +333,18 @@ class MainScreen(Screen):
 
     @property
     def current(self) -> ConversationRecord | None:
+        """The conversation keys act on: the open one, else the highlighted one."""
         if self.open_id is not None:
-            return self.store.conversation(self.open_id)
+            return self.open_record
         return self.query_one(ConversationList).selected
 
     # ---- actions ------------------------------------------------------------------------------
 
-    def action_folder(self, name: str) -> None:
+    def action_folder(self, name: str, keep_id: int | None = None) -> None:
         self.view = FolderView(name)
         self.open_id = None
         self.query_one(FilterSidebar).select_view(self.view)
-        self.reload()
+        self.reload(keep_id)
         self.query_one(ConversationList).focus()
 
     def _walk_unread(self, step: int) -> None:
@@ -299,22 +387,30 @@ class MainScreen(Screen):
     def refuse(self, what: str) -> None:
         self.notify(
             f"{self.staff.username} ({self.staff.role}) cannot {what}: that needs the Send Email/SMS to clients permission.",
-            severity="warning", markup=False,
+            severity="warning",
+            markup=False,
         )
 
     def _act(self, fn, done: str) -> None:
+        """Write ``fn(staff, id)`` for the conversation on screen; a write that waits for the
+        store says "saving…" on its row after a moment, and the keys go on meanwhile."""
         conversation = self.current
         if conversation is None:
             return
-        try:
-            fn(self.staff, conversation.id)
-        except MsgtermError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return
-        self.notify(done.format(name=clean_line(conversation.title)), timeout=2, markup=False)
-        self.reload(keep_id=conversation.id)
-        if self.open_id == conversation.id:
-            self.show_thread(self.store.conversation(conversation.id), keep_position=True)
+        listing, staff = self.query_one(ConversationList), self.staff
+        saving = self.set_timer(SAVING_AFTER, lambda: listing.set_saving(conversation.id, True))
+
+        def stored(_result) -> None:
+            self.notify(done.format(name=clean_line(conversation.title)), timeout=2, markup=False)
+            self.reload(keep_id=conversation.id)
+            if self.open_id == conversation.id:
+                self.read_open(keep_position=True)
+
+        def finished() -> None:
+            saving.stop()
+            listing.set_saving(conversation.id, False)
+
+        self.calls.write(lambda: fn(staff, conversation.id), stored, finally_=finished)
 
     def action_toggle_mute(self) -> None:
         conversation = self.current
@@ -339,7 +435,9 @@ class MainScreen(Screen):
             return
 
         def chosen(choice: str | None) -> None:
-            {"mute": self.action_toggle_mute, "unread": self.action_mark_unread, "archive": self.action_archive}.get(choice or "", lambda: None)()
+            {"mute": self.action_toggle_mute, "unread": self.action_mark_unread, "archive": self.action_archive}.get(
+                choice or "", lambda: None
+            )()
 
         self.app.push_screen(OptionsMenu(conversation, can_act=self.staff.can_send), chosen)
 
@@ -357,18 +455,16 @@ class MainScreen(Screen):
             self.refuse("start conversations")
             return
 
-        def picked(client_pk: int | None) -> None:
-            if client_pk is None:
-                return
-            try:
-                conversation = self.store.start_conversation(self.staff, client_pk)
-            except MsgtermError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
-            self.action_folder("all")
-            self.query_one(ConversationList).select_id(conversation.id)
-            self.open_conversation(conversation.id)
+        staff, store = self.staff, self.store
+
+        def started(conversation: ConversationRecord) -> None:
+            self.action_folder("all", keep_id=conversation.id)
+            self.open_conversation(conversation.id, shown=conversation)
             self.query_one("#reply").focus()
+
+        def picked(client_pk: int | None) -> None:
+            if client_pk is not None:
+                self.calls.write(lambda: store.start_conversation(staff, client_pk), started)
 
         self.app.push_screen(NewConversation(self.store), picked)
 
@@ -379,24 +475,38 @@ class MainScreen(Screen):
         if conversation is None:
             self.notify("Open a conversation first.", severity="warning")
             return
+        self.check_before_sending(conversation.id, event.body, self.seen_up_to)
+
+    @work(thread=True, group="send", exit_on_error=False)
+    def check_before_sending(self, conversation_id: int, body: str, seen_up_to: tuple[int, int]) -> None:
+        """The composer's checks and "did the client write meanwhile?", on a worker."""
         try:
-            self.app.send_pipeline.validate(self.staff, conversation.id, event.body)
+            self.app.send_pipeline.validate(self.staff, conversation_id, body)
         except MsgtermError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
-        seen_conversation, seen_message = self.seen_up_to
-        arrived = self.store.inbound_after(conversation.id, seen_message) if seen_conversation == conversation.id else 0
+        seen_conversation, seen_message = seen_up_to
+        arrived = self.store.inbound_after(conversation_id, seen_message) if seen_conversation == conversation_id else 0
         if arrived:
             # Another terminal's poller stored them while this reply was being written.
-            self.seen_up_to = (conversation.id, self.store.newest_message_id(conversation.id))
-            self.notify(
-                f"{arrived} new message{'s' if arrived > 1 else ''} since you opened this conversation. "
-                "Read them above; press enter again to send as it is.",
-                title="Not sent yet", severity="warning", timeout=8,
-            )
+            newest = self.store.newest_message_id(conversation_id)
+            self.app.call_from_thread(self._warn_arrived, conversation_id, newest, arrived)
             return
+        self.app.call_from_thread(self._send_checked, conversation_id, body)
+
+    def _warn_arrived(self, conversation_id: int, newest: int, arrived: int) -> None:
+        self.seen_up_to = (conversation_id, newest)
+        self.notify(
+            f"{arrived} new message{'s' if arrived > 1 else ''} since you opened this conversation. "
+            "Read them above; press enter again to send as it is.",
+            title="Not sent yet",
+            severity="warning",
+            timeout=8,
+        )
+
+    def _send_checked(self, conversation_id: int, body: str) -> None:
         self.query_one(Composer).clear()
-        self.send_in_background(conversation.id, event.body)
+        self.send_in_background(conversation_id, body)
 
     @work(thread=True, group="send", exit_on_error=False)
     def send_in_background(self, conversation_id: int, body: str) -> None:
@@ -413,14 +523,18 @@ class MainScreen(Screen):
         conversation = self.current
         if conversation is None:
             return
-        failed = [m for m in self.store.messages(conversation.id) if m.status == "failed" and m.sid is None]
-        retryable = [m for m in failed if can_retry(m.error_code)]
-        if not retryable:
-            why = " (sending it again cannot help: see the reason under it)" if failed else ""
-            self.notify(f"Nothing to retry in this conversation{why}.", timeout=3)
-            return
-        failed = retryable
-        self.retry_in_background(conversation.id, failed[-1].id)
+        store = self.store
+
+        def retry(messages) -> None:
+            failed = [m for m in messages if m.status == "failed" and m.sid is None]
+            retryable = [m for m in failed if can_retry(m.error_code)]
+            if not retryable:
+                why = " (sending it again cannot help: see the reason under it)" if failed else ""
+                self.notify(f"Nothing to retry in this conversation{why}.", timeout=3)
+                return
+            self.retry_in_background(conversation.id, retryable[-1].id)
+
+        self.calls.read(lambda: store.messages(conversation.id), retry, group="retry")
 
     @work(thread=True, group="send", exit_on_error=False)
     def retry_in_background(self, conversation_id: int, message_id: int) -> None:
@@ -442,7 +556,13 @@ class MainScreen(Screen):
     def on_key(self, event) -> None:
         if self.staff.can_send or self.focused is self.query_one("#reply"):
             return
-        names = {"m": "mute conversations", "u": "mark conversations as unread", "a": "archive conversations", "n": "start conversations", "R": "retry failed messages"}
+        names = {
+            "m": "mute conversations",
+            "u": "mark conversations as unread",
+            "a": "archive conversations",
+            "n": "start conversations",
+            "R": "retry failed messages",
+        }
         if event.key in names or event.character in names:
             self.refuse(names.get(event.key) or names[event.character])
             event.stop()

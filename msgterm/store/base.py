@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, DateTime, Engine, any_, bindparam, func, insert, select
 
-from msgterm.store.engine import writer
 from msgterm.store import schema
+from msgterm.store.engine import writer
 
 Clock = Callable[[], datetime]
 
@@ -180,9 +180,9 @@ class StoreBase:
             values = columns[name]
             converted.append(list(map(convert, values)) if convert else values)
         if compiled.positional:
-            params = list(zip(*converted))
+            params = list(zip(*converted, strict=True))
         else:
-            params = [dict(zip(order, values)) for values in zip(*converted)]
+            params = [dict(zip(order, values, strict=True)) for values in zip(*converted, strict=True)]
         conn.exec_driver_sql(str(compiled), params)
 
     def among(self, column, values: Iterable) -> ColumnElement[bool]:

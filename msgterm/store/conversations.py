@@ -13,8 +13,8 @@ from msgterm.domain.errors import NotFound
 from msgterm.domain.folders import ConversationState, Folder, FolderView, Outcome
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.sanitize import clean_line
-from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, staff_t, type_t
 from msgterm.store import schema
+from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, staff_t, type_t
 from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord
 
 conv_t = schema.conversation
@@ -122,9 +122,7 @@ class ConversationStore(DirectoryStore):
         return query
 
     def _conversation_query(self):
-        return select(*CONVERSATION_COLUMNS).select_from(
-            conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)
-        )
+        return select(*CONVERSATION_COLUMNS).select_from(conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id))
 
     def conversations(
         self,
@@ -157,13 +155,13 @@ class ConversationStore(DirectoryStore):
                 return [conversation_record(row) for row in reversed(conn.execute(query).all())]
         return self._newest_first(query, after=after, offset=offset, limit=limit)
 
-    def _newest_first(self, query, *, after: tuple[datetime, int] | None = None, offset: int = 0, limit: int) -> list[ConversationRecord]:
+    def _newest_first(
+        self, query, *, after: tuple[datetime, int] | None = None, offset: int = 0, limit: int
+    ) -> list[ConversationRecord]:
         """Run a conversation query newest activity first, from a keyset position or an offset."""
         if after is not None:
             at, cid = after
-            query = query.where(
-                or_(conv_t.c.last_activity_at < at, and_(conv_t.c.last_activity_at == at, conv_t.c.id < cid))
-            )
+            query = query.where(or_(conv_t.c.last_activity_at < at, and_(conv_t.c.last_activity_at == at, conv_t.c.id < cid)))
         query = query.order_by(conv_t.c.last_activity_at.desc(), conv_t.c.id.desc()).offset(offset).limit(limit)
         with self.read() as conn:
             return [conversation_record(row) for row in conn.execute(query)]
@@ -251,7 +249,9 @@ class ConversationStore(DirectoryStore):
     def events(self, conversation_id: int) -> list[EventRecord]:
         with self.read() as conn:
             rows = conn.execute(
-                select(event_t.c.id, event_t.c.conversation_id, event_t.c.kind, staff_t.c.username, event_t.c.at, event_t.c.detail)
+                select(
+                    event_t.c.id, event_t.c.conversation_id, event_t.c.kind, staff_t.c.username, event_t.c.at, event_t.c.detail
+                )
                 .select_from(event_t.outerjoin(staff_t, staff_t.c.id == event_t.c.staff_id))
                 .where(event_t.c.conversation_id == conversation_id)
                 .order_by(event_t.c.at, event_t.c.id)
@@ -344,9 +344,7 @@ class ConversationStore(DirectoryStore):
         return self.conversation(conversation_id)
 
     def _ensure_conversation(self, conn: Connection, phone: str, at: datetime) -> int:
-        found = conn.scalar(
-            select(conv_t.c.id).where(conv_t.c.business_number == self.business_number, conv_t.c.phone == phone)
-        )
+        found = conn.scalar(select(conv_t.c.id).where(conv_t.c.business_number == self.business_number, conv_t.c.phone == phone))
         if found is not None:
             return found
         return conn.execute(
@@ -387,7 +385,14 @@ class ConversationStore(DirectoryStore):
         client = self.client(client_pk)
         with self.write() as conn:
             conn.execute(update(conv_t).where(conv_t.c.id == conversation_id).values(client_id=client_pk))
-            self._apply(conn, conversation_id, folders.automated_outbound_message, event="link_client", staff=staff, detail=client.client_id)
+            self._apply(
+                conn,
+                conversation_id,
+                folders.automated_outbound_message,
+                event="link_client",
+                staff=staff,
+                detail=client.client_id,
+            )
         return self.conversation(conversation_id)
 
     def _link_conversations(self, conn: Connection, client_pk: int, phone: str | None) -> None:
@@ -397,7 +402,11 @@ class ConversationStore(DirectoryStore):
         if ids:
             conn.execute(update(conv_t).where(conv_t.c.id.in_(ids)).values(client_id=client_pk))
             for cid in ids:
-                conn.execute(insert(event_t).values(conversation_id=cid, kind="link_client", staff_id=None, at=self.clock(), detail="client import"))
+                conn.execute(
+                    insert(event_t).values(
+                        conversation_id=cid, kind="link_client", staff_id=None, at=self.clock(), detail="client import"
+                    )
+                )
             self._touch(conn, ids)
 
     def _bump_activity(self, conn: Connection, conversation_id: int, at: datetime, body: str, direction: str) -> None:
@@ -416,9 +425,9 @@ class ConversationStore(DirectoryStore):
         """How many client messages came into the conversation after ``message_id``."""
         with self.read() as conn:
             return conn.scalar(
-                select(func.count()).select_from(msg_t).where(
-                    msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "inbound", msg_t.c.id > message_id
-                )
+                select(func.count())
+                .select_from(msg_t)
+                .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "inbound", msg_t.c.id > message_id)
             )
 
     def last_message_id(self, conn: Connection) -> int:
@@ -479,11 +488,19 @@ class ConversationStore(DirectoryStore):
         )
         event_query = (
             select(
-                event_t.c.id, event_t.c.conversation_id, event_t.c.kind, staff_t.c.username, event_t.c.at, event_t.c.detail,
-                client_t.c.client_id.label("client_ref"), conv_t.c.phone,
+                event_t.c.id,
+                event_t.c.conversation_id,
+                event_t.c.kind,
+                staff_t.c.username,
+                event_t.c.at,
+                event_t.c.detail,
+                client_t.c.client_id.label("client_ref"),
+                conv_t.c.phone,
             )
             .select_from(
-                event_t.join(people, conv_t.c.id == event_t.c.conversation_id).outerjoin(staff_t, staff_t.c.id == event_t.c.staff_id)
+                event_t.join(people, conv_t.c.id == event_t.c.conversation_id).outerjoin(
+                    staff_t, staff_t.c.id == event_t.c.staff_id
+                )
             )
             .where(*conv_filter)
         )

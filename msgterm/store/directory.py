@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
+from msgterm.domain.clients import ClientInput
 from msgterm.domain.errors import NotFound, ValidationError
 from msgterm.domain.permissions import BUILT_IN_ROLES, PERMISSION_DESCRIPTIONS, StaffMember
 from msgterm.domain.phones import digits, parse_number
-from msgterm.store.base import StoreBase, containing
-from msgterm.domain.clients import ClientInput
 from msgterm.store import schema
+from msgterm.store.base import StoreBase, containing
 from msgterm.store.records import ClientRecord, FilterValues
 
 #: Longest write of one import transaction, and (SQLite) the gap left between two for
@@ -50,8 +50,12 @@ CLIENT_FROM = client_t.outerjoin(type_t, type_t.c.id == client_t.c.client_type_i
 def client_search_text(values: dict) -> str:
     """What search matches a client on (kept equal to the SQL of migration 0003)."""
     parts = (
-        values.get("first_name") or "", values.get("last_name") or "", values.get("email") or "",
-        values.get("uid") or "", values.get("client_id") or "", (values.get("mobile_phone") or "").replace("+", ""),
+        values.get("first_name") or "",
+        values.get("last_name") or "",
+        values.get("email") or "",
+        values.get("uid") or "",
+        values.get("client_id") or "",
+        (values.get("mobile_phone") or "").replace("+", ""),
     )
     return " ".join(parts).lower()
 
@@ -103,9 +107,7 @@ class DirectoryStore(StoreBase):
         )
 
     def _staff_member(self, conn: Connection, row) -> StaffMember:
-        perms = conn.scalars(
-            select(role_perm_t.c.permission).join(role_t).where(role_t.c.name == row.role)
-        ).all()
+        perms = conn.scalars(select(role_perm_t.c.permission).join(role_t).where(role_t.c.name == row.role)).all()
         return StaffMember(row.id, row.username, row.full_name, row.role, frozenset(perms))
 
     def add_staff(self, username: str, full_name: str, role: str) -> tuple[StaffMember, bool]:
@@ -140,7 +142,7 @@ class DirectoryStore(StoreBase):
             if row is None:
                 raise NotFound(
                     f'there is no staff member "{username}" in this store. Add one with '
-                    f"'msgterm staff add {username} --name \"Full Name\" --role \"Front Desk\"', "
+                    f'\'msgterm staff add {username} --name "Full Name" --role "Front Desk"\', '
                     "or choose another with --as."
                 )
             return self._staff_member(conn, row)
@@ -200,7 +202,7 @@ class DirectoryStore(StoreBase):
         return counts["created"], counts["updated"], refused
 
     def _upsert_client(self, conn: Connection, item: ClientInput, named: dict[tuple[str, str], int | None]) -> str:
-        """"created", "updated", or why the row was refused."""
+        """ "created", "updated", or why the row was refused."""
 
         def named_id(table, name: str | None) -> int | None:
             key = (table.name, (name or "").strip())
@@ -293,7 +295,9 @@ class DirectoryStore(StoreBase):
             func.lower(client_t.c.client_id).like(like, escape="\\"),
         ]
         number = digits(text)
-        if len(number) >= 3 and len(number) >= len(text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace("+", "")):
+        if len(number) >= 3 and len(number) >= len(
+            text.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").replace("+", "")
+        ):
             conditions.append(client_t.c.mobile_phone.like(f"%{number}%"))
         # Exact identifiers first, then names, so that typing an ID picks one client.
         exact = or_(client_t.c.client_id == text, client_t.c.uid == text, func.lower(client_t.c.email) == text.lower())
@@ -321,15 +325,15 @@ class DirectoryStore(StoreBase):
     def textable_numbers(self, limit: int = 500) -> list[str]:
         """Mobile numbers of clients who have not opted out (the demo's texting clients)."""
         with self.read() as conn:
-            return list(conn.scalars(
-                select(client_t.c.mobile_phone)
-                .where(client_t.c.mobile_phone.is_not(None), client_t.c.opted_out.is_(False))
-                .order_by(client_t.c.id).limit(limit)
-            ))
+            return list(
+                conn.scalars(
+                    select(client_t.c.mobile_phone)
+                    .where(client_t.c.mobile_phone.is_not(None), client_t.c.opted_out.is_(False))
+                    .order_by(client_t.c.id)
+                    .limit(limit)
+                )
+            )
 
     def client_count(self) -> int:
         with self.read() as conn:
             return conn.scalar(select(func.count()).select_from(client_t))
-
-
-

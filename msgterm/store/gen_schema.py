@@ -69,7 +69,9 @@ def generate() -> str:
             names = ", ".join(repr(c.name) for c in index.columns)
             where = index.dialect_options["sqlite"]["where"]
             if where is not None:  # a partial index, alike on both databases
-                lines.append(f"    Index({index.name!r}, {names}, sqlite_where=text({where.text!r}), postgresql_where=text({where.text!r})),")
+                lines.append(
+                    f"    Index({index.name!r}, {names}, sqlite_where=text({where.text!r}), postgresql_where=text({where.text!r})),"
+                )
             elif len(index.columns) > 1:
                 lines.append(f"    Index({index.name!r}, {names}),")
         lines.append(")")

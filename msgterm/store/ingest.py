@@ -17,9 +17,9 @@ from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.provider_message import ProviderMessage, opt_keyword
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import segment_info
+from msgterm.store import schema
 from msgterm.store.conversations import ConversationStore, conv_t, conversation_record, event_t, msg_t, preview_of
 from msgterm.store.directory import client_t
-from msgterm.store import schema
 from msgterm.store.records import IngestResult, MessageRecord
 
 log = logging.getLogger(__name__)
@@ -29,15 +29,24 @@ DEFAULT_SYNC = "default"
 ALERTS_PER_BATCH = 20
 #: What a provider message and its stored row share, by name.
 MESSAGE_FIELDS = (
-    "direction", "body", "status", "error_code", "error_message", "from_number", "to_number",
-    "created_at", "sent_at", "num_segments", "num_media",
+    "direction",
+    "body",
+    "status",
+    "error_code",
+    "error_message",
+    "from_number",
+    "to_number",
+    "created_at",
+    "sent_at",
+    "num_segments",
+    "num_media",
 )
 #: Our sends are refreshed by SID until final, for this long after they were sent.
 REFRESH_FOR = timedelta(days=3)
 FOLDERS = {folder.value: folder for folder in Folder}  # a dict lookup: Folder(value) is a slow Enum call per row
-UNFINISHED_OUTBOUND = next(
-    index for index in msg_t.indexes if index.name == "ix_message_unfinished_outbound"
-).dialect_options["sqlite"]["where"]
+UNFINISHED_OUTBOUND = next(index for index in msg_t.indexes if index.name == "ix_message_unfinished_outbound").dialect_options[
+    "sqlite"
+]["where"]
 
 
 #: What a record the store cannot keep raises while its batch is written: a value the
@@ -103,10 +112,17 @@ class IngestStore(ConversationStore):
         if row is None:
             return SyncStatus(None, None, None, None, None, None, 0)
         return SyncStatus(
-            watermark=row.watermark, last_sync_at=row.last_sync_at, last_error=row.last_error,
-            paused_reason=row.paused_reason, lease_holder=row.lease_holder, lease_expires_at=row.lease_expires_at,
-            lease_generation=row.lease_generation, history_since=row.history_since, history_reached=row.history_reached,
-            history_messages=row.history_messages, history_complete=bool(row.history_complete),
+            watermark=row.watermark,
+            last_sync_at=row.last_sync_at,
+            last_error=row.last_error,
+            paused_reason=row.paused_reason,
+            lease_holder=row.lease_holder,
+            lease_expires_at=row.lease_expires_at,
+            lease_generation=row.lease_generation,
+            history_since=row.history_since,
+            history_reached=row.history_reached,
+            history_messages=row.history_messages,
+            history_complete=bool(row.history_complete),
         )
 
     def acquire_lease(self, holder: str, ttl: timedelta, *, holder_is_gone: Callable[[str], bool] | None = None) -> int | None:
@@ -145,7 +161,8 @@ class IngestStore(ConversationStore):
         with self.write() as conn:
             self._sync_row(conn)
             conn.execute(
-                update(sync_t).where(sync_t.c.name == DEFAULT_SYNC)
+                update(sync_t)
+                .where(sync_t.c.name == DEFAULT_SYNC)
                 .values(watermark=at, history_since=at, history_reached=at, history_complete=True)
             )
 
@@ -172,7 +189,9 @@ class IngestStore(ConversationStore):
             return "the polling lease was given up while this process polled (another process released or reset it)"
         return f"the polling lease expired and {row.lease_holder} took it over (generation {row.lease_generation})"
 
-    def record_sync_outcome(self, *, error: str | None = None, paused: str | None = None, fence: tuple[str, int] | None = None) -> None:
+    def record_sync_outcome(
+        self, *, error: str | None = None, paused: str | None = None, fence: tuple[str, int] | None = None
+    ) -> None:
         with self.write() as conn:
             if fence is not None:
                 self._check_fence(conn, *fence)
@@ -286,8 +305,9 @@ class IngestStore(ConversationStore):
 
     def _known_sids(self, conn: Connection, sids: list[str]) -> dict:
         rows = conn.execute(
-            select(msg_t.c.sid, msg_t.c.id, msg_t.c.conversation_id, msg_t.c.status, msg_t.c.error_code, msg_t.c.sent_at)
-            .where(self.among(msg_t.c.sid, sids))
+            select(msg_t.c.sid, msg_t.c.id, msg_t.c.conversation_id, msg_t.c.status, msg_t.c.error_code, msg_t.c.sent_at).where(
+                self.among(msg_t.c.sid, sids)
+            )
         )
         return {row.sid: row for row in rows}
 
@@ -324,7 +344,13 @@ class IngestStore(ConversationStore):
         conn.execute(
             update(msg_t)
             .where(msg_t.c.id == row.id)
-            .values(sid=item.sid, status=item.status, error_code=item.error_code, error_message=item.error_message, sent_at=item.sent_at)
+            .values(
+                sid=item.sid,
+                status=item.status,
+                error_code=item.error_code,
+                error_message=item.error_message,
+                sent_at=item.sent_at,
+            )
         )
         self._apply(conn, row.conversation_id, folders.staff_outbound_message, event=None, staff=None)
         return row.conversation_id
@@ -348,7 +374,7 @@ class IngestStore(ConversationStore):
         """
         numbers = [item.client_number for item in items]
         conversations = self._conversation_ids(conn, set(numbers))
-        unknown = [item for item, number in zip(items, numbers) if number not in conversations]
+        unknown = [item for item, number in zip(items, numbers, strict=True) if number not in conversations]
         created: set[int] = set()
         if unknown:
             self._create_conversations(conn, unknown)
@@ -374,7 +400,7 @@ class IngestStore(ConversationStore):
             self.index_messages(conn, indexed_up_to)
         del columns
         per_conversation: dict[int, list[ProviderMessage]] = {}
-        for item, number in zip(items, numbers):
+        for item, number in zip(items, numbers, strict=True):
             per_conversation.setdefault(conversations[number], []).append(item)
         changed.update(per_conversation)
         states = self._states(conn, list(per_conversation))
@@ -398,7 +424,11 @@ class IngestStore(ConversationStore):
                     latest, last_activity = item, item.created_at
             row = {"cid": conversation_id, "folder": state.folder.value, "unread_count": state.unread_count}
             if latest is not None:
-                row |= {"last_activity_at": latest.created_at, "last_preview": preview_of(latest.body), "last_direction": latest.direction}
+                row |= {
+                    "last_activity_at": latest.created_at,
+                    "last_preview": preview_of(latest.body),
+                    "last_direction": latest.direction,
+                }
             rows.append(row)
             if alert is not None:
                 alerted.append((conversation_id, alert.body))
@@ -431,9 +461,16 @@ class IngestStore(ConversationStore):
             insert(conv_t),
             [
                 {
-                    "business_number": self.business_number, "phone": phone, "client_id": owners.get(phone),
-                    "folder": folders.NEW_CONVERSATION.folder.value, "unread_count": 0, "muted": False,
-                    "last_activity_at": item.created_at, "last_preview": "", "last_direction": "", "created_at": item.created_at,
+                    "business_number": self.business_number,
+                    "phone": phone,
+                    "client_id": owners.get(phone),
+                    "folder": folders.NEW_CONVERSATION.folder.value,
+                    "unread_count": 0,
+                    "muted": False,
+                    "last_activity_at": item.created_at,
+                    "last_preview": "",
+                    "last_direction": "",
+                    "created_at": item.created_at,
                 }
                 for phone, item in first.items()
             ],
@@ -441,8 +478,9 @@ class IngestStore(ConversationStore):
 
     def _states(self, conn: Connection, conversation_ids: list[int]) -> dict[int, tuple[ConversationState, datetime]]:
         rows = conn.execute(
-            select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted, conv_t.c.last_activity_at)
-            .where(self.among(conv_t.c.id, conversation_ids))
+            select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted, conv_t.c.last_activity_at).where(
+                self.among(conv_t.c.id, conversation_ids)
+            )
         ).all()
         return {
             cid: (ConversationState(FOLDERS[folder], unread_count, bool(muted)), last_activity)
@@ -487,8 +525,12 @@ class IngestStore(ConversationStore):
             return
         self.set_opted_out(conn, client_pk, keyword == "out")
         self._apply(
-            conn, conversation_id, folders.automated_outbound_message,
-            event="opt_out" if keyword == "out" else "opt_in", staff=None, detail=body.strip()[:20],
+            conn,
+            conversation_id,
+            folders.automated_outbound_message,
+            event="opt_out" if keyword == "out" else "opt_in",
+            staff=None,
+            detail=body.strip()[:20],
         )
 
     def unfinished_outbound(self, limit: int = 500, younger_than: timedelta = REFRESH_FOR) -> list[MessageRecord]:
@@ -567,7 +609,9 @@ class IngestStore(ConversationStore):
             ).first()
             if other is not None and other.to_number != mine.to_number:
                 conn.execute(
-                    update(msg_t).where(msg_t.c.id == message_id).values(
+                    update(msg_t)
+                    .where(msg_t.c.id == message_id)
+                    .values(
                         status="unconfirmed",
                         error_message=f"Twilio answered with {accepted.sid}, which is stored for another number; "
                         "msgterm will look for this message in Twilio's log before anything is resent.",
@@ -580,7 +624,9 @@ class IngestStore(ConversationStore):
                 conn.execute(
                     update(msg_t)
                     .where(msg_t.c.id == message_id)
-                    .values(sid=accepted.sid, status=accepted.status, num_segments=accepted.num_segments, sent_at=accepted.sent_at)
+                    .values(
+                        sid=accepted.sid, status=accepted.status, num_segments=accepted.num_segments, sent_at=accepted.sent_at
+                    )
                 )
                 self._apply(conn, mine.conversation_id, folders.staff_outbound_message, event="send", staff=staff)
         return self.message(message_id)
@@ -592,9 +638,7 @@ class IngestStore(ConversationStore):
         with self.write() as conn:
             if fence is not None:
                 self._check_fence(conn, *fence)
-            conn.execute(
-                update(msg_t).where(msg_t.c.id == message_id).values(status=status, error_code=code, error_message=text)
-            )
+            conn.execute(update(msg_t).where(msg_t.c.id == message_id).values(status=status, error_code=code, error_message=text))
             conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
             self._touch(conn, [conversation_id])
         return self.message(message_id)
@@ -605,7 +649,9 @@ class IngestStore(ConversationStore):
             client_pk = conn.scalar(select(conv_t.c.client_id).where(conv_t.c.id == conversation_id))
             if client_pk is not None:
                 self.set_opted_out(conn, client_pk, True)
-            self._apply(conn, conversation_id, folders.automated_outbound_message, event="opt_out", staff=None, detail=detail[:20])
+            self._apply(
+                conn, conversation_id, folders.automated_outbound_message, event="opt_out", staff=None, detail=detail[:20]
+            )
 
     def unsent_messages(self) -> list[MessageRecord]:
         """Messages left ``sending`` (or unconfirmed) without a SID, e.g. by a crash mid-send."""
@@ -620,6 +666,3 @@ class IngestStore(ConversationStore):
     def opted_out_phone(self, phone: str) -> bool:
         with self.read() as conn:
             return bool(conn.scalar(select(client_t.c.opted_out).where(client_t.c.mobile_phone == phone).limit(1)))
-
-
-

@@ -80,9 +80,8 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

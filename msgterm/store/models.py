@@ -136,8 +136,10 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         Index("ix_message_conversation_time", "conversation_id", "created_at", "id"),
         Index(
-            "ix_message_unfinished_outbound", "id",
-            sqlite_where=text(UNFINISHED_OUTBOUND), postgresql_where=text(UNFINISHED_OUTBOUND),
+            "ix_message_unfinished_outbound",
+            "id",
+            sqlite_where=text(UNFINISHED_OUTBOUND),
+            postgresql_where=text(UNFINISHED_OUTBOUND),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

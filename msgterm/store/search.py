@@ -118,10 +118,17 @@ class SearchStore(ConversationStore):
         people = source.join(conv_t, conv_t.c.id == msg_t.c.conversation_id).outerjoin(
             client_t, client_t.c.id == conv_t.c.client_id
         )
-        statement = select(
-            *CONVERSATION_COLUMNS, msg_t.c.id.label("hit_id"), msg_t.c.body.label("hit_body"),
-            msg_t.c.created_at.label("hit_at"), msg_t.c.direction.label("hit_direction"),
-        ).select_from(people).where(condition)
+        statement = (
+            select(
+                *CONVERSATION_COLUMNS,
+                msg_t.c.id.label("hit_id"),
+                msg_t.c.body.label("hit_body"),
+                msg_t.c.created_at.label("hit_at"),
+                msg_t.c.direction.label("hit_direction"),
+            )
+            .select_from(people)
+            .where(condition)
+        )
         if before_id is not None:
             statement = statement.where(id_column < before_id)
         statement = self._narrowed(statement, query, view, filters, time_column=msg_t.c.created_at)

@@ -136,8 +136,14 @@ class CycleReport:
 class Cycle:
     """The reads and writes of one cycle, in order; ``Poller.poll_once`` runs one."""
 
-    def __init__(self, poller: Poller, report: CycleReport, fence: tuple[str, int] | None,
-                 keeper: LeaseKeeper | None, recent_every: float | None) -> None:
+    def __init__(
+        self,
+        poller: Poller,
+        report: CycleReport,
+        fence: tuple[str, int] | None,
+        keeper: LeaseKeeper | None,
+        recent_every: float | None,
+    ) -> None:
         self.store = poller.store
         self.provider = poller.provider
         self.history_days = poller.history_days
@@ -218,7 +224,9 @@ class Cycle:
         if self.on_progress is not None:
             self.on_progress(progress)
 
-    def ingest(self, batch: list[ProviderMessage], *, watermark: datetime | None = None, history: HistoryMark | None = None) -> int:
+    def ingest(
+        self, batch: list[ProviderMessage], *, watermark: datetime | None = None, history: HistoryMark | None = None
+    ) -> int:
         with collector_paused():
             result = self.store.ingest(batch, watermark=watermark, history=history, fence=self.fence)
         report = self.report
@@ -250,7 +258,8 @@ class Cycle:
                 continue
             recent = self.provider.recent_to(message.to_number)
             match = [
-                m for m in recent
+                m
+                for m in recent
                 if m.direction == "outbound" and m.body == message.body and m.created_at >= message.created_at - UNCONFIRMED_GRACE
             ]
             if match:
@@ -259,7 +268,8 @@ class Cycle:
                 self.report.changed |= result.changed_conversations
             elif self.store.clock() - message.created_at >= UNCONFIRMED_GRACE:
                 self.store.fail_send(
-                    message.id, None,
+                    message.id,
+                    None,
                     "not sent: msgterm was interrupted while sending and Twilio has no record of this message. Retry to send it.",
                     fence=self.fence,
                 )

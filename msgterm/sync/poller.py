@@ -86,16 +86,24 @@ class Poller:
     """Poll cycles of one store against one provider: reconcile interrupted sends, read
     what is new, read back history not yet read, refresh statuses (``cycle.Cycle``)."""
 
-    def __init__(self, store: Store, provider: Provider, *, history_days: int = 90, holder: str | None = None,
-                 on_progress: Callable[[HistoryProgress], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        provider: Provider,
+        *,
+        history_days: int = 90,
+        holder: str | None = None,
+        on_progress: Callable[[HistoryProgress], None] | None = None,
+    ) -> None:
         self.store = store
         self.provider = provider
         self.history_days = history_days
         self.holder = holder or holder_name()
         self.on_progress = on_progress
 
-    def poll_once(self, generation: int | None = None, *, lease_ttl: timedelta | None = None,
-                  recent_every: float | None = None) -> CycleReport:
+    def poll_once(
+        self, generation: int | None = None, *, lease_ttl: timedelta | None = None, recent_every: float | None = None
+    ) -> CycleReport:
         """One full cycle. With ``generation``, every commit is fenced by the lease (and with
         ``lease_ttl`` the lease is renewed while the cycle works). With ``recent_every``, a
         long read of history stops that often, between two batches, to read what is new."""
@@ -169,7 +177,9 @@ class PollLoop:
         except StoreBusy:
             delay = min(self.backoff.next_delay(), 30.0)
             return LoopOutcome(
-                LoopState.WAITING, delay, f"waiting for the store (another program is writing to it); trying again in {delay:.0f} s"
+                LoopState.WAITING,
+                delay,
+                f"waiting for the store (another program is writing to it); trying again in {delay:.0f} s",
             )
         except Exception as error:  # noqa: BLE001 - the loop must outlive any fault; the log keeps the traceback
             delay = self.backoff.next_delay()

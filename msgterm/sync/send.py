@@ -83,5 +83,7 @@ class SendPipeline:
             # We cannot tell whether Twilio took it: the poller reconciles it with the log.
             log.warning("send of message %s unconfirmed: %s", message.id, error)
             pending = self.store.fail_send(message.id, error.code, f"not confirmed yet: {error}", status="unconfirmed")
-            return SendResult(pending, False, f"not confirmed: {error}. msgterm will check Twilio's log before anything is resent.")
+            return SendResult(
+                pending, False, f"not confirmed: {error}. msgterm will check Twilio's log before anything is resent."
+            )
         return SendResult(self.store.finish_send(staff, message.id, accepted), True)

@@ -39,8 +39,16 @@ class SimulatedProvider:
     drive it; replies become visible once their time has come.
     """
 
-    def __init__(self, business_number: str, clients: Callable[[], list[str]], *, clock: Callable[[], datetime], seed: int = 1,
-                 reply_after: timedelta = timedelta(seconds=6), walk_in_every: timedelta = timedelta(seconds=45)) -> None:
+    def __init__(
+        self,
+        business_number: str,
+        clients: Callable[[], list[str]],
+        *,
+        clock: Callable[[], datetime],
+        seed: int = 1,
+        reply_after: timedelta = timedelta(seconds=6),
+        walk_in_every: timedelta = timedelta(seconds=45),
+    ) -> None:
         self.business_number = business_number
         self.clients = clients
         self.clock = clock
@@ -65,7 +73,11 @@ class SimulatedProvider:
             numbers = self.clients()
             if numbers:
                 body = self.rng.choice(WALK_INS).format(cls=self.rng.choice(CLASSES))
-                self._log.append(ProviderMessage(self._sid(), "inbound", self.rng.choice(numbers), self.business_number, body, "received", now, now))
+                self._log.append(
+                    ProviderMessage(
+                        self._sid(), "inbound", self.rng.choice(numbers), self.business_number, body, "received", now, now
+                    )
+                )
             self._next_walk_in = now + self.walk_in_every * self.rng.uniform(0.6, 1.4)
 
     def receive(self, from_number: str, body: str) -> ProviderMessage:
@@ -82,7 +94,8 @@ class SimulatedProvider:
         with self._lock:
             self._advance()
             page = [
-                m for m in self._log
+                m
+                for m in self._log
                 if m.sent_at is not None
                 and (sent_after is None or m.sent_at.date() >= sent_after)
                 and (sent_before is None or m.sent_at.date() <= sent_before)
@@ -112,5 +125,7 @@ class SimulatedProvider:
             self._log.append(message)
             reply_at = now + self.reply_after * self.rng.uniform(0.5, 1.5)
             reply = self.rng.choice(REPLIES)
-            self._pending.append(ProviderMessage(self._sid(), "inbound", to, self.business_number, reply, "received", reply_at, reply_at))
+            self._pending.append(
+                ProviderMessage(self._sid(), "inbound", to, self.business_number, reply, "received", reply_at, reply_at)
+            )
         return message

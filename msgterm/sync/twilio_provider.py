@@ -34,7 +34,10 @@ class Interrupted(TransientError):
     """The provider was told to stop (the app is quitting) while it waited to try again."""
 
 
-def backoff_delay(attempt: int, rng: random.Random = random.Random()) -> float:
+_JITTER = random.Random()
+
+
+def backoff_delay(attempt: int, rng: random.Random = _JITTER) -> float:
     """Seconds before try ``attempt + 1``: exponential, with jitter, capped."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
     return rng.uniform(ceiling / 2, ceiling)
@@ -81,11 +84,16 @@ class TwilioProvider:
 
             settings = self._settings
             username, password = (
-                (settings.api_key, settings.api_secret) if settings.api_key and settings.api_secret else (settings.account_sid, settings.auth_token)
+                (settings.api_key, settings.api_secret)
+                if settings.api_key and settings.api_secret
+                else (settings.account_sid, settings.auth_token)
             )
             # environment={"_": ""}: an empty mapping would make the client read os.environ.
             client = Client(
-                username, password, account_sid=settings.account_sid, environment={"_": ""},
+                username,
+                password,
+                account_sid=settings.account_sid,
+                environment={"_": ""},
                 http_client=TwilioHttpClient(timeout=self._timeout),
             )
             if settings.api_url and settings.api_url.rstrip("/") != "https://api.twilio.com":
@@ -119,7 +127,8 @@ class TwilioProvider:
         except ProviderError as error:
             log.warning(
                 "cannot list the numbers of Messaging Service %s (%s); set twilio.numbers to read their messages",
-                self.messaging_service_sid, error,
+                self.messaging_service_sid,
+                error,
             )
             return ()
         return tuple(n.phone_number for n in listed if n.phone_number)
@@ -151,8 +160,7 @@ class TwilioProvider:
                     "stopped reading it this cycle and will try again"
                 )
             seen.add(url)
-            current = page
-            page = self._call(lambda: _message_page(current.next_page))
+            page = self._call(lambda current=page: _message_page(current.next_page))
 
     def recent_to(self, number: str, limit: int = 50) -> list[ProviderMessage]:
         page = self._call(lambda: _message_page(lambda: self.client.messages.page(to=number, page_size=limit)))
@@ -183,7 +191,10 @@ class TwilioProvider:
         for record in page._payload["messages"]:
             message = to_provider_message(record)
             if message is None:
-                log.warning("skipped a malformed message record from Twilio: sid=%r", record.get("sid") if isinstance(record, dict) else None)
+                log.warning(
+                    "skipped a malformed message record from Twilio: sid=%r",
+                    record.get("sid") if isinstance(record, dict) else None,
+                )
             else:
                 out.append(message)
         return out
@@ -276,10 +287,18 @@ def classify(status: int | None, code: int | None, text: str | None, headers) ->
 def _instance_record(instance) -> dict:
     """The JSON fields we read, back from a MessageInstance (create and fetch return those)."""
     return {
-        "sid": instance.sid, "direction": instance.direction, "from": instance.from_, "to": instance.to,
-        "body": instance.body, "status": instance.status, "date_created": instance.date_created,
-        "date_sent": instance.date_sent, "num_segments": instance.num_segments, "num_media": instance.num_media,
-        "error_code": instance.error_code, "error_message": instance.error_message,
+        "sid": instance.sid,
+        "direction": instance.direction,
+        "from": instance.from_,
+        "to": instance.to,
+        "body": instance.body,
+        "status": instance.status,
+        "date_created": instance.date_created,
+        "date_sent": instance.date_sent,
+        "num_segments": instance.num_segments,
+        "num_media": instance.num_media,
+        "error_code": instance.error_code,
+        "error_message": instance.error_message,
     }
 
 

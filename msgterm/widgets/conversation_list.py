@@ -1,11 +1,13 @@
 """The conversation list: one line per conversation, read from the store a page at a time.
 
 A line-API ScrollView: only the visible lines are rendered, and rows come from a small
-page cache, so the list stays fast however many conversations the store holds.
+page cache filled by worker threads, so the list stays fast however many conversations
+the store holds and drawing never waits on the store.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -82,25 +84,44 @@ class ConversationList(ScrollView, can_focus=True):
         self._page_size = PAGE
         self._open_ended = False
         self._pages: dict[int, list[ConversationRecord]] = {}
+        #: Pages asked of the source and not arrived yet, and the load they belong to.
+        self._wanted: set[int] = set()
+        self._generation = 0
+        #: One page read at a time: a search's pages continue from the one before.
+        self._source_lock = threading.Lock()
+        #: Conversations with a write still waiting for the store: drawn "saving…".
+        self.saving: set[int] = set()
         #: Drawn rows by (index, under the cursor, width, focused).
         self._strips: dict[tuple[int, bool, int, bool], Strip] = {}
 
     # ---- data ---------------------------------------------------------------------------
 
-    def load(self, source: RowSource, count: int | None, keep_id: int | None = None, *, page_size: int = PAGE) -> None:
+    def load(
+        self,
+        source: RowSource,
+        count: int | None,
+        keep_id: int | None = None,
+        *,
+        page_size: int = PAGE,
+        pages: dict[int, list[ConversationRecord]] | None = None,
+    ) -> None:
         """Show rows from ``source``, keeping ``keep_id`` selected if present.
 
-        ``count`` is how many rows there are; None when that is not known in advance (search
+        ``pages`` are the pages already read (on a worker, with the count); the others are
+        read on a worker thread when they come into view, never while drawing. ``count``
+        is how many rows there are; None when that is not known in advance (search
         results): the list then grows a page at a time as the cursor nears its end.
         """
+        self._generation += 1
         self._source = source
         self._page_size = page_size
-        self._pages.clear()
+        self._pages = dict(pages or {})
+        self._wanted.clear()
         self._strips.clear()
         self._open_ended = count is None
-        self._count = count or 0
+        self._count = count if count is not None else sum(len(rows) for rows in self._pages.values())
         if self._open_ended:
-            self._grow()
+            self._open_ended = all(len(rows) == page_size for rows in self._pages.values())
         self.virtual_size = Size(self.size.width, self._count)
         index = self.index_of(keep_id) if keep_id is not None else None
         target = index if index is not None else min(self.cursor, max(self._count - 1, 0))
@@ -109,36 +130,62 @@ class ConversationList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Highlighted(self.selected))
 
-    def _grow(self) -> None:
-        """Read one more page of an open-ended source."""
-        page = self._count // self._page_size
-        rows = self._source(page * self._page_size, self._page_size)
+    def _want(self, page: int) -> None:
+        """Read ``page`` on a worker; it is drawn when it arrives."""
+        if page in self._pages or page in self._wanted or self._source is None:
+            return
+        self._wanted.add(page)
+        source, generation, size = self._source, self._generation, self._page_size
+
+        def read() -> None:
+            with self._source_lock:
+                rows = source(page * size, size)
+            self.app.call_from_thread(self._arrived, generation, page, rows)
+
+        self.run_worker(read, thread=True, group="list-pages", exit_on_error=False)
+
+    def _arrived(self, generation: int, page: int, rows: list[ConversationRecord]) -> None:
+        if generation != self._generation:
+            return  # read for a list that has been loaded anew since
+        self._wanted.discard(page)
         self._pages[page] = rows
-        self._strips.clear()  # rows past the old end were drawn blank
-        self._count += len(rows)
-        self._open_ended = len(rows) == self._page_size
-        self.virtual_size = Size(self.size.width, self._count)
+        if self._open_ended and page * self._page_size + len(rows) > self._count:
+            self._count = page * self._page_size + len(rows)
+            self._open_ended = len(rows) == self._page_size
+            self.virtual_size = Size(self.size.width, self._count)
+        self._strips.clear()
+        self.refresh()
+        if page * self._page_size <= self.cursor < (page + 1) * self._page_size:
+            self.post_message(self.Highlighted(self.selected))
 
     @property
     def complete(self) -> bool:
         """Whether every row is known (always, except for a search still being paged)."""
         return not self._open_ended
 
+    @property
+    def loading(self) -> bool:
+        """Whether pages are on their way."""
+        return bool(self._wanted)
+
     def row(self, index: int) -> ConversationRecord | None:
+        """The row at ``index`` if its page has arrived (else None, and the page is asked for)."""
         if self._source is None or not 0 <= index < self._count:
             return None
         page = index // self._page_size
-        if page not in self._pages:
-            self._pages[page] = self._source(page * self._page_size, self._page_size)
-        rows = self._pages[page]
+        rows = self._pages.get(page)
+        if rows is None:
+            self._want(page)
+            return None
         offset = index - page * self._page_size
         return rows[offset] if offset < len(rows) else None
 
-    def index_of(self, conversation_id: int, search_pages: int = 5) -> int | None:
-        for index in range(min(self._count, search_pages * self._page_size)):
-            record = self.row(index)
-            if record is not None and record.id == conversation_id:
-                return index
+    def index_of(self, conversation_id: int) -> int | None:
+        """Where ``conversation_id`` is among the rows that have arrived."""
+        for page, rows in sorted(self._pages.items()):
+            for offset, record in enumerate(rows):
+                if record.id == conversation_id:
+                    return page * self._page_size + offset
         return None
 
     @property
@@ -157,14 +204,22 @@ class ConversationList(ScrollView, can_focus=True):
         return True
 
     def find_unread(self, step: int) -> int | None:
-        """The index of the next (+1) or previous (-1) unread conversation from the cursor."""
+        """The index of the next (+1) or previous (-1) unread conversation from the cursor,
+        among the rows that have arrived."""
         index = self.cursor + step
         while 0 <= index < self._count:
             record = self.row(index)
-            if record is not None and record.folder is Folder.UNREAD:
+            if record is None:
+                return None
+            if record.folder is Folder.UNREAD:
                 return index
             index += step
         return None
+
+    def set_saving(self, conversation_id: int, saving: bool) -> None:
+        """Draw (or stop drawing) "saving…" on a conversation whose write waits for the store."""
+        (self.saving.add if saving else self.saving.discard)(conversation_id)
+        self._forget_drawn()
 
     # ---- drawing ------------------------------------------------------------------------
 
@@ -185,6 +240,9 @@ class ConversationList(ScrollView, can_focus=True):
         record = self.row(index)
         base = self.rich_style
         if record is None:
+            if 0 <= index < self._count:  # its page is on its way
+                dim = base + self.get_component_rich_style("conversation-list--dim", partial=True)
+                return Strip([Segment("  …".ljust(width), dim)], width)
             return Strip.blank(width, base)
         style = base
         if record.folder is Folder.UNREAD:
@@ -209,7 +267,7 @@ class ConversationList(ScrollView, can_focus=True):
     def _segments(self, record: ConversationRecord, width: int, style: Style) -> list[Segment]:
         dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
         badge_style = style + self.get_component_rich_style("conversation-list--badge", partial=True)
-        when = " " + relative(record.last_activity_at, self.clock()).rjust(6)
+        when = " " + ("saving…" if record.id in self.saving else relative(record.last_activity_at, self.clock())).rjust(6)
         marks = ("M" if record.muted else " ") + ("A" if record.folder is Folder.ARCHIVED else " ")
         badge = f"({record.unread_count})" if record.folder is Folder.UNREAD else ""
         dot = "● " if record.folder is Folder.UNREAD else "  "
@@ -252,8 +310,8 @@ class ConversationList(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - height + 1, animate=False)
 
     def _move(self, to: int) -> None:
-        if self._open_ended and to >= self._count - 1:
-            self._grow()
+        if self._open_ended and to >= self._count - self._page_size // 2:
+            self._want(self._count // self._page_size)  # the next page of an open-ended list
         if self._count:
             self.cursor = max(0, min(self._count - 1, to))
 

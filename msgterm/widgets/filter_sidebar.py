@@ -54,6 +54,15 @@ class FilterSidebar(VerticalScroll):
         yield SelectionList(*[(literal(v), v) for v in self.values.locations], id="locations")
         yield Checkbox("Muted only", id="muted")
 
+    def set_values(self, values: FilterValues) -> None:
+        """The types, groups and locations the store holds (read on a worker after start)."""
+        self.values = values
+        for list_id, names in (("#types", values.client_types), ("#groups", values.groups), ("#locations", values.locations)):
+            selection = self.query_one(list_id, SelectionList)
+            chosen = set(selection.selected)
+            selection.clear_options()
+            selection.add_options([(literal(name), name, name in chosen) for name in names])
+
     def set_counts(self, counts: dict[FolderView, int]) -> None:
         folders = self.query_one("#folders", OptionList)
         highlighted = folders.highlighted

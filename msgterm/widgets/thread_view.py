@@ -86,7 +86,9 @@ def render_thread(
 def _status(message: MessageRecord) -> str:
     if message.status in ("failed", "undelivered"):
         why = clean_line(describe_error(message.error_code, message.error_message))
-        retry = " — press R to retry" if message.status == "failed" and message.sid is None and can_retry(message.error_code) else ""
+        retry = (
+            " — press R to retry" if message.status == "failed" and message.sid is None and can_retry(message.error_code) else ""
+        )
         return f"{message.status}: {why}{retry}"
     return STATUS_WORDS.get(message.status, clean_line(message.status))
 
@@ -98,7 +100,12 @@ class ThreadView(VerticalScroll, can_focus=True):
     ThreadView { background: $surface; padding: 0 1; }
     ThreadView > #thread-text { width: 100%; }
     """
-    BINDINGS = [("j", "scroll_down", "Scroll down"), ("k", "scroll_up", "Scroll up"), ("g", "scroll_home", "Top"), ("G", "scroll_end", "Bottom")]
+    BINDINGS = [
+        ("j", "scroll_down", "Scroll down"),
+        ("k", "scroll_up", "Scroll up"),
+        ("g", "scroll_home", "Top"),
+        ("G", "scroll_end", "Bottom"),
+    ]
 
     class NeedEarlier(Message):
         """The reader reached the top of the window and there are older messages."""

@@ -131,7 +131,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "sync_state", "conversation_event", "message", "conversation", "staff", "role_permission",
-        "role", "permission", "client_group_member", "client", "client_group", "client_type", "location",
+        "sync_state",
+        "conversation_event",
+        "message",
+        "conversation",
+        "staff",
+        "role_permission",
+        "role",
+        "permission",
+        "client_group_member",
+        "client",
+        "client_group",
+        "client_type",
+        "location",
     ):
         op.drop_table(table)

@@ -49,9 +49,13 @@ SQLITE_UP = [
     "INSERT INTO message_fts(message_fts) VALUES ('rebuild')",
 ]
 SQLITE_DOWN = [
-    "DROP TRIGGER client_fts_insert", "DROP TRIGGER client_fts_delete", "DROP TRIGGER client_fts_update",
-    "DROP TRIGGER message_fts_delete", "DROP TRIGGER message_fts_update",
-    "DROP TABLE client_fts", "DROP TABLE message_fts",
+    "DROP TRIGGER client_fts_insert",
+    "DROP TRIGGER client_fts_delete",
+    "DROP TRIGGER client_fts_update",
+    "DROP TRIGGER message_fts_delete",
+    "DROP TRIGGER message_fts_update",
+    "DROP TABLE client_fts",
+    "DROP TABLE message_fts",
 ]
 POSTGRESQL_UP = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",

@@ -20,10 +20,14 @@ depends_on = None
 #: (table, column, the indexes over it and their columns)
 TIMES = [
     ("message", "created_at", {"ix_message_conversation_time": ["conversation_id", "created_at", "id"]}),
-    ("conversation", "last_activity_at", {
-        "ix_conversation_activity": ["last_activity_at", "id"],
-        "ix_conversation_folder_activity": ["folder", "last_activity_at", "id"],
-    }),
+    (
+        "conversation",
+        "last_activity_at",
+        {
+            "ix_conversation_activity": ["last_activity_at", "id"],
+            "ix_conversation_folder_activity": ["folder", "last_activity_at", "id"],
+        },
+    ),
 ]
 
 
