@@ -5,7 +5,6 @@ whatever modal is open."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 
 import pytest
