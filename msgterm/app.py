@@ -20,7 +20,7 @@ from msgterm.domain.sanitize import clean_line
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.store import Store
 from msgterm.sync.cycle import HistoryProgress
-from msgterm.sync.poller import Poller, PollLoop
+from msgterm.sync.poller import Poller, PollLoop, holder_name
 from msgterm.sync.send import SendPipeline
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,16 @@ class MsgtermApp(App):
         self._freezes_left = 2 if freeze_heap else 0  # after the first paint, after the first sync step
         self.send_pipeline = SendPipeline(store, provider, region) if store and provider else None
         self.poll_loop = (
-            PollLoop(Poller(store, provider, history_days=history_days, on_progress=self._history_progressed), poll_interval)
+            PollLoop(
+                Poller(
+                    store,
+                    provider,
+                    history_days=history_days,
+                    on_progress=self._history_progressed,
+                    holder=holder_name(staff.full_name or staff.username if staff else ""),
+                ),
+                poll_interval,
+            )
             if store and provider
             else None
         )
@@ -103,14 +112,17 @@ class MsgtermApp(App):
     @work(thread=True, exclusive=True, group="poller", exit_on_error=False)
     def poll_forever(self) -> None:
         """The poller, in a worker thread; it never blocks the UI."""
+        loop = self.poll_loop
+        assert loop is not None, "the poller runs only with a provider"
         while not self._stop.is_set():
-            outcome = self.poll_loop.step()
+            outcome = loop.step()
             self.call_from_thread(self.post_sync, outcome)
             self._stop.wait(outcome.delay)
-        self.poll_loop.release()
+        loop.release()
 
     def poll_now(self) -> None:
-        """One poll step on the calling thread (tests, and after a send in the demo)."""
+        """One poll step on the calling thread (tests drive the poller this way)."""
+        assert self.poll_loop is not None, "the poller runs only with a provider"
         self.post_sync(self.poll_loop.step())
 
     def _freeze_long_lived(self) -> None:
@@ -151,11 +163,13 @@ class MsgtermApp(App):
     @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
     def watch_store(self) -> None:
         """Other terminals' changes: re-read only the conversations they touched."""
+        store = self.store
+        assert store is not None, "the change watcher runs only on a store"
         failures = 0
         while not self._stop.is_set():
             try:
-                self.store.wait_for_changes(CHANGE_CHECK_SECONDS)
-                seq, changed = self.store.changes_since(self._change_seq)
+                store.wait_for_changes(CHANGE_CHECK_SECONDS)
+                seq, changed = store.changes_since(self._change_seq)
             except Exception as error:  # noqa: BLE001 - a store out of reach: wait, then catch up from the change log
                 failures += 1
                 log.warning("cannot read the store's changes (%s); trying again", type(error).__name__)

@@ -69,8 +69,32 @@ def fail(message: str, code: int = 1):
     sys.exit(code)
 
 
+#: Options of every command, accepted before or after the command's name.
+SHARED_OPTIONS = ("--db", "--config", "--as")
+
+
 class Group(click.Group):
-    """Turns MsgtermError (and database trouble) into one clear line on stderr."""
+    """Turns MsgtermError (and database trouble) into one clear line on stderr, and takes
+    ``--db``, ``--config`` and ``--as`` after the command's name too (``msgterm send --db X``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        shared: list[str] = []
+        rest: list[str] = []
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                rest += args[index:]
+                break
+            name = arg.split("=", 1)[0]
+            if name in SHARED_OPTIONS and rest:  # after the command's name: move it before
+                taken = 1 if "=" in arg else 2
+                shared += args[index : index + taken]
+                index += taken
+                continue
+            rest.append(arg)
+            index += 1
+        return super().parse_args(ctx, shared + rest)
 
     def invoke(self, ctx):
         try:
@@ -151,8 +175,8 @@ def clients_import(obj: Context, csv_file: str) -> None:
         fail(f"{csv_file}: {error}")
     created, updated, refused = _import_with_progress(obj.store, good)
     errors = sorted([*errors, *(RowError(line, why) for line, why in refused)], key=lambda e: e.line)
-    for error in errors:
-        echo(f"{csv_file}: {error}", err=True)
+    for problem in errors:
+        echo(f"{csv_file}: {problem}", err=True)
     echo(f"imported {created} new and updated {updated} clients; {len(errors)} rows skipped")
     if errors:
         sys.exit(1)

@@ -204,7 +204,8 @@ def build_demo(
                 "staff_first": rng.choice(("Maria", "Sam")),
             }
             at = start
-            conversation_id = None
+            phone = client.mobile_phone or ""
+            conversation_id = 0  # every script opens with the client or an automated text, which makes it
             for who, text in script:
                 at += timedelta(minutes=rng.randint(2, 90))
                 clock.now = at
@@ -215,15 +216,15 @@ def build_demo(
                     store.finish_send(
                         member,
                         sending.id,
-                        ProviderMessage(sid(), "outbound", DEMO_BUSINESS_NUMBER, client.mobile_phone, body, "delivered", at, at),
+                        ProviderMessage(sid(), "outbound", DEMO_BUSINESS_NUMBER, phone, body, "delivered", at, at),
                     )
                 else:
                     inbound = who == "in"
                     item = ProviderMessage(
                         sid(),
                         "inbound" if inbound else "outbound",
-                        client.mobile_phone if inbound else DEMO_BUSINESS_NUMBER,
-                        DEMO_BUSINESS_NUMBER if inbound else client.mobile_phone,
+                        phone if inbound else DEMO_BUSINESS_NUMBER,
+                        DEMO_BUSINESS_NUMBER if inbound else phone,
                         body,
                         "received" if inbound else "delivered",
                         at,

@@ -42,6 +42,6 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
                 status=message.status,
                 staff=message.staff_username,
             )
-        else:
+        elif entry.event:
             record.update(event=entry.event.kind, staff=entry.event.staff_username)
         yield json.dumps(record, ensure_ascii=False).translate(_TERMINAL_UNSAFE)

@@ -18,5 +18,7 @@ def after_paint(widget, moment: str) -> None:
 
 
 def _note(moment: str) -> None:
+    if not PROBE:
+        return
     with open(PROBE, "a", encoding="utf-8") as probe:
         probe.write(f"{moment} {time.monotonic()!r}\n")

@@ -24,6 +24,7 @@ def prepare_demo(obj: Context, *, seed: int, fresh: bool):
     store = open_store(path, business_number=DEMO_BUSINESS_NUMBER)
     obj._store = store
     if store.message_count() == 0:
+        echo(f"building the demo store in {path} (once, a few seconds)…", err=True)
         build_demo(store, seed=seed)
     if store.ensure_first_manager(settings.staff) is False:
         try:
@@ -94,7 +95,7 @@ def run_sync(obj: Context, *, once: bool) -> int:
 
     from msgterm.logs import setup_logging
     from msgterm.settings import log_dir
-    from msgterm.sync.poller import LoopState, Poller, PollLoop
+    from msgterm.sync.poller import SYNC_COMMAND, LoopState, Poller, PollLoop, holder_name
     from msgterm.sync_progress import HistoryDisplay
 
     settings = obj.settings
@@ -103,7 +104,13 @@ def run_sync(obj: Context, *, once: bool) -> int:
     provider = make_provider(obj)
     stored_before = obj.store.sync_status().history_messages
     with HistoryDisplay(log, terminal=sys.stderr.isatty(), stored_before=stored_before) as display:
-        poller = Poller(obj.store, provider, history_days=settings.twilio.history_days, on_progress=display.update)
+        poller = Poller(
+            obj.store,
+            provider,
+            history_days=settings.twilio.history_days,
+            on_progress=display.update,
+            holder=holder_name(SYNC_COMMAND),
+        )
         loop = PollLoop(poller, settings.twilio.poll_interval)
         try:
             while True:

@@ -109,4 +109,4 @@ class StoreCalls:
         self.node.run_worker(work, thread=True, group="store-write", exclusive=False, exit_on_error=False)
 
     def _say(self, error: MsgtermError) -> None:
-        self.node.app.call_from_thread(self.node.notify, str(error), severity="error", markup=False)
+        self.node.app.call_from_thread(self.node.app.notify, str(error), severity="error", markup=False)

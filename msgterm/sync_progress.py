@@ -6,9 +6,13 @@ from __future__ import annotations
 import logging
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from msgterm.sync.cycle import HistoryProgress
 from msgterm.timefmt import local
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 #: At most one progress line per this many seconds when stderr is not a terminal.
 LOG_EVERY = 5.0
@@ -27,8 +31,8 @@ class HistoryDisplay:
     def __init__(self, log: logging.Logger, *, terminal: bool, stored_before: int = 0) -> None:
         self.log = log
         self.terminal = terminal
-        self._progress = None
-        self._task = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
         self._began = time.monotonic()
         self._stored_before = stored_before  # by an earlier run that stopped midway
         self._logged_at = 0.0
@@ -70,6 +74,7 @@ class HistoryDisplay:
             )
             self._progress.start()
             self._task = self._progress.add_task("history", total=progress.days_total, messages=0, rate=0.0)
+        assert self._task is not None
         self._progress.update(
             self._task, total=progress.days_total, completed=progress.days_covered, messages=progress.messages, rate=rate
         )

@@ -182,3 +182,12 @@ def test_staff_list_on_an_empty_store_says_how_to_add_one(tmp_path):
     result = run("staff", "list", db=tmp_path / "s.db")
     assert result.exit_code == 0
     assert "no staff members yet; add one with: msgterm staff add" in result.output
+
+
+def test_shared_options_work_after_the_command_too(tmp_path):
+    db = tmp_path / "after.db"
+    added = CliRunner().invoke(main, ["staff", "add", "bob", "--db", str(db), "--name", "Bob"], catch_exceptions=False)
+    assert added.exit_code == 0, added.output
+    listed = CliRunner().invoke(main, ["staff", "list", f"--db={db}"], catch_exceptions=False)
+    assert "bob\tBob\tFront Desk" in listed.output
+    assert "bob\tBob" in run("staff", "list", db=db).output

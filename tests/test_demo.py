@@ -43,6 +43,7 @@ def test_demo_command_builds_then_reuses_and_fresh_rebuilds(tmp_path):
     first = CliRunner().invoke(main, ["demo", "--summary"], catch_exceptions=False)
     assert first.exit_code == 0 and "300 clients" in first.output
     again = CliRunner().invoke(main, ["demo", "--summary"], catch_exceptions=False)
-    assert again.output == first.output
+    assert again.stdout == first.stdout
+    assert "building the demo store in " in first.stderr and "building" not in again.stderr
     fresh = CliRunner().invoke(main, ["demo", "--fresh", "--summary", "--seed", "3"], catch_exceptions=False)
     assert fresh.exit_code == 0 and "300 clients" in fresh.output

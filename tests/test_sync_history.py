@@ -27,7 +27,7 @@ from msgterm.domain.provider_message import ProviderMessage
 from msgterm.settings import TwilioSettings
 from msgterm.store import HistoryMark, LeaseLost, open_store, schema
 from msgterm.sync import cycle, twilio_provider
-from msgterm.sync.poller import LoopState, Poller, PollLoop, holder_is_gone
+from msgterm.sync.poller import LoopState, Poller, PollLoop, holder_is_gone, holder_name
 from msgterm.sync.send import SendPipeline
 from msgterm.sync.twilio_provider import TwilioProvider
 
@@ -446,7 +446,7 @@ def test_sync_once_gives_up_after_one_lease_lifetime_when_the_holder_keeps_renew
     generation = store.acquire_lease("another-host:4242:abcd1234", timedelta(seconds=30))
     result = CliRunner().invoke(main, ["sync", "--once"])
     assert result.exit_code == 1
-    assert "another process (another-host:4242:abcd1234) is polling" in result.output
+    assert "sync runs in another process on another-host" in result.output
     assert "the store is being synced already" in result.output
     assert store.sync_status().lease_generation == generation
 
@@ -474,7 +474,7 @@ def test_two_processes_during_a_long_first_sync_exactly_one_reads(twilio, env, t
             time.sleep(0.1)
         assert store.sync_status().history_complete
         text = [log.read_text() for log in logs]
-        assert "history" not in text[1] and "sync ok" not in text[1] and "another process" in text[1], text
+        assert "history" not in text[1] and "sync ok" not in text[1] and "sync runs in msgterm sync on" in text[1], text
         assert "stopped" not in text[0] and "lease" not in text[0], text[0]
         assert stored_sids(store) == log_sids(twilio)
     finally:
@@ -607,3 +607,12 @@ def test_history_never_moves_a_conversation_staff_already_handled_and_the_newest
     assert (after.folder, after.unread_count) == (Folder.ARCHIVED, 0)
     assert not any_store.client(client).opted_out  # the newer START stands
     assert result.alerts == ()
+
+
+def test_other_terminals_say_whose_terminal_syncs(tmp_path):
+    from msgterm.sync.poller import holder_words
+
+    assert holder_words(holder_name("Maria Lopez")).startswith("Maria Lopez's terminal on ")
+    assert holder_words(holder_name("msgterm sync")).startswith("msgterm sync on ")
+    assert holder_words("another-host:4242:abcd1234") == "another process on another-host"
+    assert holder_is_gone(holder_name("a:b")) is False  # a colon in a name keeps the pid readable

@@ -27,7 +27,7 @@ class FolderView(StrEnum):
     ALL = "all"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # a folder's name on screen, not str.title()
         return self.value.capitalize()
 
     @property

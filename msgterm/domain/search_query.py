@@ -106,7 +106,7 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str]) -> Sea
         except ValueError:
             problems.append(f"{key}:{value} is not a date; write it as {key}:{_EXAMPLES[key]}")
             return query
-        return replace(query, **{key: day})
+        return replace(query, after=day) if key == "after" else replace(query, before=day)
     field = {"type": "client_types", "group": "groups", "location": "locations"}[key]
     return replace(query, **{field: getattr(query, field) + (value,)})
 

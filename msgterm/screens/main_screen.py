@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +30,12 @@ from msgterm.widgets.literal import literal
 from msgterm.widgets.search_bar import SearchBar
 from msgterm.widgets.status_line import StatusLine
 from msgterm.widgets.thread_view import Hit, ThreadView
+
+if TYPE_CHECKING:
+    from msgterm.app import MsgtermApp
+    from msgterm.domain.permissions import StaffMember
+    from msgterm.store import Store
+    from msgterm.sync.send import SendPipeline
 
 #: Messages shown when a conversation opens (a few screens full; the whole Text is laid out
 #: on every change, so more costs time); older ones load on scrolling to the top.
@@ -87,24 +94,39 @@ class MainScreen(Screen):
         self._painted = False
 
     @property
-    def store(self):
-        return self.app.store
+    def msgterm(self) -> MsgtermApp:
+        """The app, typed: what this screen takes from it (the store, the staff member, the clock)."""
+        return cast("MsgtermApp", self.app)
 
     @property
-    def staff(self):
-        return self.app.staff
+    def store(self) -> Store:
+        store = self.msgterm.store
+        assert store is not None, "the main screen runs on a store"
+        return store
+
+    @property
+    def sender(self) -> SendPipeline:
+        sender = self.msgterm.send_pipeline
+        assert sender is not None, "the main screen runs with a provider"
+        return sender
+
+    @property
+    def staff(self) -> StaffMember:
+        staff = self.msgterm.staff
+        assert staff is not None, "the main screen runs for a staff member"
+        return staff
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
-            yield FilterSidebar(FilterValues(), clock=self.app.clock, id="sidebar")
+            yield FilterSidebar(FilterValues(), clock=self.msgterm.clock, id="sidebar")
             with Vertical(id="list-pane"):
                 yield SearchBar(id="search")
-                yield ConversationList(clock=self.app.clock, id="conversations")
+                yield ConversationList(clock=self.msgterm.clock, id="conversations")
             with Vertical(id="thread-pane"):
                 yield ThreadView(id="thread")
                 yield Composer(id="composer")
         who = f"{self.staff.full_name or self.staff.username} ({self.staff.role})"
-        yield StatusLine(clock=self.app.clock, staff=who, demo=self.app.demo, id="status")
+        yield StatusLine(clock=self.msgterm.clock, staff=who, demo=self.msgterm.demo, id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -155,7 +177,7 @@ class MainScreen(Screen):
     def _reloaded(self, loaded, keep_id: int | None) -> None:
         change_seq, counts, source, count, pages, page_size = loaded
         if change_seq is not None:
-            self.app.watch_from(change_seq)
+            self.msgterm.watch_from(change_seq)
         listing = self.query_one(ConversationList)
         listing.load(source, count, keep_id, page_size=page_size, pages=pages)
         if self.search is None:
@@ -166,7 +188,7 @@ class MainScreen(Screen):
         if not self._painted:
             self._painted = True
             after_paint(self, "first-paint")
-            self.call_after_refresh(self.app.start_background_work)
+            self.call_after_refresh(self.msgterm.start_background_work)
 
     def refresh_counts(self) -> None:
         filters, store = self.filters, self.store
@@ -481,7 +503,7 @@ class MainScreen(Screen):
     def check_before_sending(self, conversation_id: int, body: str, seen_up_to: tuple[int, int]) -> None:
         """The composer's checks and "did the client write meanwhile?", on a worker."""
         try:
-            self.app.send_pipeline.validate(self.staff, conversation_id, body)
+            self.sender.validate(self.staff, conversation_id, body)
         except MsgtermError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
@@ -511,7 +533,7 @@ class MainScreen(Screen):
     @work(thread=True, group="send", exit_on_error=False)
     def send_in_background(self, conversation_id: int, body: str) -> None:
         try:
-            result = self.app.send_pipeline.send(self.staff, conversation_id, body)
+            result = self.sender.send(self.staff, conversation_id, body)
             if not result.ok:
                 self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
         except MsgtermError as error:
@@ -539,7 +561,7 @@ class MainScreen(Screen):
     @work(thread=True, group="send", exit_on_error=False)
     def retry_in_background(self, conversation_id: int, message_id: int) -> None:
         try:
-            result = self.app.send_pipeline.retry(self.staff, message_id)
+            result = self.sender.retry(self.staff, message_id)
             if not result.ok:
                 self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
         except MsgtermError as error:

@@ -66,8 +66,9 @@ class NewConversation(ModalScreen[int | None]):
         matches = self.query_one("#matches", OptionList)
         if matches.highlighted is not None:
             option = matches.get_option_at_index(matches.highlighted)
-            if not option.disabled:
+            if not option.disabled and option.id is not None:
                 self.dismiss(int(option.id))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(event.option.id))
+        if event.option.id is not None:
+            self.dismiss(int(event.option.id))

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, DateTime, Engine, any_, bindparam, func, insert, select
+from sqlalchemy.pool import PoolProxiedConnection
 
 from msgterm.store import schema
 from msgterm.store.engine import writer
@@ -28,6 +29,18 @@ def containing(fragment: str) -> str:
     a ``%`` or ``_`` someone typed matches itself, not everything."""
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def inserted_id(result) -> int:
+    """The primary key of the row an INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None, "the statement inserted no row"
+    return int(key[0])
+
+
+def scalar_int(conn: Connection, statement) -> int:
+    """A count or a maximum id: a number, 0 where the database says NULL."""
+    return int(conn.scalar(statement) or 0)
 
 
 def utcnow() -> datetime:
@@ -68,7 +81,7 @@ class StoreBase:
         self.clock = clock
         self.business_number = business_number
         self._writer = writer(engine)
-        self._listener = None  # PostgreSQL connection that LISTENs for other terminals' changes
+        self._listener: PoolProxiedConnection | None = None  # PostgreSQL: LISTENs for other terminals' changes
 
     @property
     def dialect(self) -> str:
@@ -133,9 +146,13 @@ class StoreBase:
         try:
             if self._listener is None:
                 self._listener = self.engine.raw_connection()
-                self._listener.driver_connection.autocommit = True
-                self._listener.driver_connection.execute(f"LISTEN {CHANGES_CHANNEL}")
-            for _notice in self._listener.driver_connection.notifies(timeout=timeout, stop_after=1):
+                driver = self._listener.driver_connection
+                assert driver is not None
+                driver.autocommit = True
+                driver.execute(f"LISTEN {CHANGES_CHANNEL}")
+            driver = self._listener.driver_connection
+            assert driver is not None
+            for _notice in driver.notifies(timeout=timeout, stop_after=1):
                 break
         except Exception as error:  # noqa: BLE001 - psycopg and SQLAlchemy each have their own connection errors
             log.warning("lost the store's change notifications (%s); listening again", type(error).__name__)
@@ -179,6 +196,7 @@ class StoreBase:
             convert = _bind_processor(compiled.binds[name].type, dialect)
             values = columns[name]
             converted.append(list(map(convert, values)) if convert else values)
+        params: list[tuple] | list[dict]
         if compiled.positional:
             params = list(zip(*converted, strict=True))
         else:

@@ -14,8 +14,9 @@ from msgterm.domain.folders import ConversationState, Folder, FolderView, Outcom
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.sanitize import clean_line
 from msgterm.store import schema
+from msgterm.store.base import inserted_id, scalar_int
 from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, staff_t, type_t
-from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord
+from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord, field_names
 
 conv_t = schema.conversation
 msg_t = schema.message
@@ -51,10 +52,32 @@ MESSAGE_COLUMNS = (
     msg_t.c.sent_at,
     msg_t.c.num_segments,
     msg_t.c.num_media,
-    staff_t.c.username,
+    staff_t.c.username.label("staff_username"),
     msg_t.c.automated,
     msg_t.c.to_number,
 )
+#: An event and who made it, labelled as EventRecord's fields.
+EVENT_COLUMNS = (
+    event_t.c.id,
+    event_t.c.conversation_id,
+    event_t.c.kind,
+    staff_t.c.username.label("staff_username"),
+    event_t.c.at,
+    event_t.c.detail,
+)
+
+
+MESSAGE_RECORD_FIELDS = field_names(MessageRecord)
+EVENT_RECORD_FIELDS = field_names(EventRecord)
+
+
+def message_record(row) -> MessageRecord:
+    """A MessageRecord from a row selected with MESSAGE_COLUMNS (and maybe more), by name."""
+    return MessageRecord(**{name: row._mapping[name] for name in MESSAGE_RECORD_FIELDS})
+
+
+def event_record(row) -> EventRecord:
+    return EventRecord(**{name: row._mapping[name] for name in EVENT_RECORD_FIELDS})
 
 
 def conversation_record(row) -> ConversationRecord:
@@ -178,13 +201,13 @@ class ConversationStore(DirectoryStore):
         ).group_by(conv_t.c.folder)
         with self.read() as conn:
             per_folder = dict(conn.execute(query).all())
-        counts = {view: per_folder.get(view.value, 0) for view in FolderView if view is not FolderView.ALL}
+        counts: dict[FolderView, int] = {view: per_folder.get(view.value, 0) for view in FolderView if view is not FolderView.ALL}
         counts[FolderView.ALL] = sum(per_folder.values())
         return counts
 
     def message_count(self) -> int:
         with self.read() as conn:
-            return conn.scalar(select(func.count()).select_from(msg_t))
+            return scalar_int(conn, select(func.count()).select_from(msg_t))
 
     def conversation(self, conversation_id: int) -> ConversationRecord:
         with self.read() as conn:
@@ -215,7 +238,7 @@ class ConversationStore(DirectoryStore):
         query = query.order_by(msg_t.c.created_at.desc(), msg_t.c.id.desc()).limit(limit)
         with self.read() as conn:
             rows = conn.execute(query).all()
-        return [MessageRecord(*row) for row in reversed(rows)]
+        return [message_record(row) for row in reversed(rows)]
 
     def messages_around(self, conversation_id: int, message_id: int, *, each_side: int = 30) -> list[MessageRecord]:
         """A window of a conversation centred on one message (a search hit), oldest first."""
@@ -232,7 +255,7 @@ class ConversationStore(DirectoryStore):
             .limit(each_side)
         )
         with self.read() as conn:
-            later = [MessageRecord(*row) for row in conn.execute(query)]
+            later = [message_record(row) for row in conn.execute(query)]
         return self.messages(conversation_id, before=key, limit=each_side) + [middle] + later
 
     def message(self, message_id: int) -> MessageRecord:
@@ -244,19 +267,17 @@ class ConversationStore(DirectoryStore):
             ).first()
         if row is None:
             raise NotFound(f"message #{message_id} does not exist")
-        return MessageRecord(*row)
+        return message_record(row)
 
     def events(self, conversation_id: int) -> list[EventRecord]:
         with self.read() as conn:
             rows = conn.execute(
-                select(
-                    event_t.c.id, event_t.c.conversation_id, event_t.c.kind, staff_t.c.username, event_t.c.at, event_t.c.detail
-                )
+                select(*EVENT_COLUMNS)
                 .select_from(event_t.outerjoin(staff_t, staff_t.c.id == event_t.c.staff_id))
                 .where(event_t.c.conversation_id == conversation_id)
                 .order_by(event_t.c.at, event_t.c.id)
             ).all()
-        return [EventRecord(*row) for row in rows]
+        return [event_record(row) for row in rows]
 
     def unread_count_since_last_outbound(self, conn: Connection, conversation_id: int) -> int:
         last_outbound = (
@@ -264,14 +285,15 @@ class ConversationStore(DirectoryStore):
             .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "outbound")
             .scalar_subquery()
         )
-        return conn.scalar(
+        return scalar_int(
+            conn,
             select(func.count())
             .select_from(msg_t)
             .where(
                 msg_t.c.conversation_id == conversation_id,
                 msg_t.c.direction == "inbound",
                 or_(last_outbound.is_(None), msg_t.c.created_at > last_outbound),
-            )
+            ),
         )
 
     # ---- changing --------------------------------------------------------------------
@@ -347,20 +369,22 @@ class ConversationStore(DirectoryStore):
         found = conn.scalar(select(conv_t.c.id).where(conv_t.c.business_number == self.business_number, conv_t.c.phone == phone))
         if found is not None:
             return found
-        return conn.execute(
-            insert(conv_t).values(
-                business_number=self.business_number,
-                phone=phone,
-                client_id=self.client_by_phone(conn, phone),
-                folder=folders.NEW_CONVERSATION.folder.value,
-                unread_count=0,
-                muted=False,
-                last_activity_at=at,
-                last_preview="",
-                last_direction="",
-                created_at=at,
+        return inserted_id(
+            conn.execute(
+                insert(conv_t).values(
+                    business_number=self.business_number,
+                    phone=phone,
+                    client_id=self.client_by_phone(conn, phone),
+                    folder=folders.NEW_CONVERSATION.folder.value,
+                    unread_count=0,
+                    muted=False,
+                    last_activity_at=at,
+                    last_preview="",
+                    last_direction="",
+                    created_at=at,
+                )
             )
-        ).inserted_primary_key[0]
+        )
 
     def start_conversation(self, staff: StaffMember, client_pk: int) -> ConversationRecord:
         """The conversation with a client, created when there is none yet (New conversation)."""
@@ -419,19 +443,22 @@ class ConversationStore(DirectoryStore):
 
     def newest_message_id(self, conversation_id: int) -> int:
         with self.read() as conn:
-            return conn.scalar(select(func.coalesce(func.max(msg_t.c.id), 0)).where(msg_t.c.conversation_id == conversation_id))
+            return scalar_int(
+                conn, select(func.coalesce(func.max(msg_t.c.id), 0)).where(msg_t.c.conversation_id == conversation_id)
+            )
 
     def inbound_after(self, conversation_id: int, message_id: int) -> int:
         """How many client messages came into the conversation after ``message_id``."""
         with self.read() as conn:
-            return conn.scalar(
+            return scalar_int(
+                conn,
                 select(func.count())
                 .select_from(msg_t)
-                .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "inbound", msg_t.c.id > message_id)
+                .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "inbound", msg_t.c.id > message_id),
             )
 
     def last_message_id(self, conn: Connection) -> int:
-        return conn.scalar(select(func.coalesce(func.max(msg_t.c.id), 0)))
+        return scalar_int(conn, select(func.coalesce(func.max(msg_t.c.id), 0)))
 
     def index_messages(self, conn: Connection, after_id: int, up_to: int | None = None) -> None:
         """Add the messages with ids after ``after_id`` (up to ``up_to``) to the search index (SQLite's FTS5).
@@ -451,7 +478,7 @@ class ConversationStore(DirectoryStore):
 
     def change_seq(self) -> int:
         with self.read() as conn:
-            return conn.scalar(select(func.coalesce(func.max(change_t.c.seq), 0)))
+            return scalar_int(conn, select(func.coalesce(func.max(change_t.c.seq), 0)))
 
     def changes_since(self, seq: int) -> tuple[int, frozenset[int]]:
         """The newest change number and the conversations changed after ``seq``."""
@@ -488,12 +515,7 @@ class ConversationStore(DirectoryStore):
         )
         event_query = (
             select(
-                event_t.c.id,
-                event_t.c.conversation_id,
-                event_t.c.kind,
-                staff_t.c.username,
-                event_t.c.at,
-                event_t.c.detail,
+                *EVENT_COLUMNS,
                 client_t.c.client_id.label("client_ref"),
                 conv_t.c.phone,
             )
@@ -507,12 +529,12 @@ class ConversationStore(DirectoryStore):
 
         def messages() -> Iterator[HistoryEntry]:
             for row in self._chunks(message_query, msg_t.c.created_at, msg_t.c.id, chunk, newest_first):
-                record = MessageRecord(*row[: len(MESSAGE_COLUMNS)])
+                record = message_record(row)
                 yield HistoryEntry(record.created_at, 0, record.id, row.client_ref, row.phone, message=record)
 
         def events() -> Iterator[HistoryEntry]:
             for row in self._chunks(event_query, event_t.c.at, event_t.c.id, chunk, newest_first):
-                record = EventRecord(*row[:6])
+                record = event_record(row)
                 yield HistoryEntry(record.at, 1, record.id, row.client_ref, row.phone, event=record)
 
         yield from heapq.merge(messages(), events(), key=lambda entry: entry.sort_key, reverse=newest_first)

@@ -12,8 +12,8 @@ from msgterm.domain.errors import NotFound, ValidationError
 from msgterm.domain.permissions import BUILT_IN_ROLES, PERMISSION_DESCRIPTIONS, StaffMember
 from msgterm.domain.phones import digits, parse_number
 from msgterm.store import schema
-from msgterm.store.base import StoreBase, containing
-from msgterm.store.records import ClientRecord, FilterValues
+from msgterm.store.base import StoreBase, containing, inserted_id, scalar_int
+from msgterm.store.records import ClientRecord, FilterValues, field_names
 
 #: Longest write of one import transaction, and (SQLite) the gap left between two for
 #: other writers: SQLite's busy handler sleeps up to 100 ms between tries for the lock.
@@ -42,6 +42,7 @@ CLIENT_COLUMNS = (
     location_t.c.name.label("home_location"),
     client_t.c.opted_out,
 )
+CLIENT_RECORD_FIELDS = tuple(name for name in field_names(ClientRecord) if name != "groups")
 CLIENT_FROM = client_t.outerjoin(type_t, type_t.c.id == client_t.c.client_type_id).outerjoin(
     location_t, location_t.c.id == client_t.c.home_location_id
 )
@@ -82,7 +83,7 @@ class DirectoryStore(StoreBase):
             for role, perms in BUILT_IN_ROLES.items():
                 role_id = conn.scalar(select(role_t.c.id).where(role_t.c.name == role))
                 if role_id is None:
-                    role_id = conn.execute(insert(role_t).values(name=role)).inserted_primary_key[0]
+                    role_id = inserted_id(conn.execute(insert(role_t).values(name=role)))
                     for perm in perms:
                         conn.execute(insert(role_perm_t).values(role_id=role_id, permission=perm.value))
 
@@ -163,7 +164,7 @@ class DirectoryStore(StoreBase):
             return None
         found = conn.scalar(select(table.c.id).where(table.c.name == name))
         if found is None:
-            found = conn.execute(insert(table).values(name=name)).inserted_primary_key[0]
+            found = inserted_id(conn.execute(insert(table).values(name=name)))
         return found
 
     def upsert_clients(
@@ -227,7 +228,7 @@ class DirectoryStore(StoreBase):
         values["search_text"] = client_search_text(values)
         existing = conn.scalar(select(client_t.c.id).where(client_t.c.client_id == item.client_id))
         if existing is None:
-            pk = conn.execute(insert(client_t).values(opted_out=False, **values)).inserted_primary_key[0]
+            pk = inserted_id(conn.execute(insert(client_t).values(opted_out=False, **values)))
             outcome = "created"
         else:
             conn.execute(update(client_t).where(client_t.c.id == existing).values(**values))
@@ -236,7 +237,7 @@ class DirectoryStore(StoreBase):
             outcome = "updated"
         for group in dict.fromkeys(g.strip() for g in item.groups if g.strip()):
             conn.execute(insert(member_t).values(client_id=pk, group_id=named_id(group_t, group)))
-        self._link_conversations(conn, pk, values["mobile_phone"])
+        self._link_conversations(conn, pk, item.mobile_phone or None)
         return outcome
 
     def _link_conversations(self, conn: Connection, client_pk: int, phone: str | None) -> None:
@@ -253,7 +254,10 @@ class DirectoryStore(StoreBase):
                 .order_by(group_t.c.name)
             ):
                 groups.setdefault(client_pk, []).append(name)
-        return [ClientRecord(*row, groups=tuple(groups.get(row.id, ()))) for row in rows]
+        return [
+            ClientRecord(**{name: row._mapping[name] for name in CLIENT_RECORD_FIELDS}, groups=tuple(groups.get(row.id, ())))
+            for row in rows
+        ]
 
     def client(self, client_pk: int) -> ClientRecord:
         with self.read() as conn:
@@ -336,4 +340,4 @@ class DirectoryStore(StoreBase):
 
     def client_count(self) -> int:
         with self.read() as conn:
-            return conn.scalar(select(func.count()).select_from(client_t))
+            return scalar_int(conn, select(func.count()).select_from(client_t))

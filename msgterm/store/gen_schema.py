@@ -53,6 +53,7 @@ def _column(column) -> str:
 
 
 def generate() -> str:
+    from sqlalchemy import UniqueConstraint
     from sqlmodel import SQLModel
 
     from msgterm.store import models  # noqa: F401  (registers the tables)
@@ -61,11 +62,11 @@ def generate() -> str:
     for table in sorted(SQLModel.metadata.tables.values(), key=lambda t: t.name):
         lines = [f"{table.name} = Table(", f"    {table.name!r},", "    metadata,"]
         lines += [_column(column) for column in table.columns]
-        for constraint in sorted(table.constraints, key=lambda c: c.name or ""):
-            if type(constraint).__name__ == "UniqueConstraint" and len(constraint.columns) > 1:
+        for constraint in sorted(table.constraints, key=lambda c: str(c.name or "")):
+            if isinstance(constraint, UniqueConstraint) and len(constraint.columns) > 1:
                 names = ", ".join(repr(c.name) for c in constraint.columns)
                 lines.append(f"    UniqueConstraint({names}),")
-        for index in sorted(table.indexes, key=lambda i: i.name):
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
             names = ", ".join(repr(c.name) for c in index.columns)
             where = index.dialect_options["sqlite"]["where"]
             if where is not None:  # a partial index, alike on both databases

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from operator import itemgetter
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from msgterm.domain import folders
@@ -18,6 +18,7 @@ from msgterm.domain.provider_message import ProviderMessage, opt_keyword
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import segment_info
 from msgterm.store import schema
+from msgterm.store.base import inserted_id, scalar_int
 from msgterm.store.conversations import ConversationStore, conv_t, conversation_record, event_t, msg_t, preview_of
 from msgterm.store.directory import client_t
 from msgterm.store.records import IngestResult, MessageRecord
@@ -196,7 +197,7 @@ class IngestStore(ConversationStore):
             if fence is not None:
                 self._check_fence(conn, *fence)
             self._sync_row(conn)
-            values = {"last_error": error, "paused_reason": paused}
+            values: dict[str, object] = {"last_error": error, "paused_reason": paused}
             if error is None and paused is None:
                 values["last_sync_at"] = self.clock()
             conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(**values))
@@ -381,7 +382,7 @@ class IngestStore(ConversationStore):
             fresh_ids = self._conversation_ids(conn, {item.client_number for item in unknown})
             conversations |= fresh_ids
             created = set(fresh_ids.values())
-        columns = {
+        columns: dict[str, list] = {
             "sid": [item.sid for item in items],
             "conversation_id": [conversations[number] for number in numbers],
             **{name: [getattr(item, name) for item in items] for name in MESSAGE_FIELDS},
@@ -389,7 +390,7 @@ class IngestStore(ConversationStore):
             "automated": [item.direction != "inbound" for item in items],
         }
         if history:
-            lowest = conn.scalar(select(func.coalesce(func.min(msg_t.c.id), 1)))
+            lowest = scalar_int(conn, select(func.coalesce(func.min(msg_t.c.id), 1)))
             first_id = lowest - len(items)
             columns["id"] = list(range(first_id, lowest))
             self.execute_columns(conn, insert(msg_t), columns)
@@ -422,7 +423,7 @@ class IngestStore(ConversationStore):
                     keywords.append((conversation_id, item.body))
                 if item.created_at >= last_activity:
                     latest, last_activity = item, item.created_at
-            row = {"cid": conversation_id, "folder": state.folder.value, "unread_count": state.unread_count}
+            row: dict[str, object] = {"cid": conversation_id, "folder": state.folder.value, "unread_count": state.unread_count}
             if latest is not None:
                 row |= {
                     "last_activity_at": latest.created_at,
@@ -498,7 +499,7 @@ class IngestStore(ConversationStore):
             shaped = [row for row in rows if ("last_activity_at" in row) is with_activity]
             if not shaped:
                 continue
-            values = {"folder": bindparam("folder"), "unread_count": bindparam("unread_count")}
+            values: dict[str, BindParameter] = {"folder": bindparam("folder"), "unread_count": bindparam("unread_count")}
             if with_activity:
                 values |= {name: bindparam(name) for name in ("last_activity_at", "last_preview", "last_direction")}
             self.execute_many(conn, update(conv_t).where(conv_t.c.id == bindparam("cid")).values(**values), shaped)
@@ -559,22 +560,24 @@ class IngestStore(ConversationStore):
         with self.write() as conn:
             phone = conn.scalar(select(conv_t.c.phone).where(conv_t.c.id == conversation_id))
             indexed_up_to = self.last_message_id(conn)
-            mid = conn.execute(
-                insert(msg_t).values(
-                    sid=None,
-                    conversation_id=conversation_id,
-                    direction="outbound",
-                    body=body,
-                    status="sending",
-                    from_number=self.business_number,
-                    to_number=phone,
-                    created_at=now,
-                    num_segments=segment_info(body).segments,
-                    num_media=0,
-                    staff_id=staff.id,
-                    automated=False,
+            mid = inserted_id(
+                conn.execute(
+                    insert(msg_t).values(
+                        sid=None,
+                        conversation_id=conversation_id,
+                        direction="outbound",
+                        body=body,
+                        status="sending",
+                        from_number=self.business_number,
+                        to_number=phone,
+                        created_at=now,
+                        num_segments=segment_info(body).segments,
+                        num_media=0,
+                        staff_id=staff.id,
+                        automated=False,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             self.index_messages(conn, indexed_up_to)
             self._bump_activity(conn, conversation_id, now, body, "outbound")
             self._touch(conn, [conversation_id])

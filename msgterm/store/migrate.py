@@ -85,4 +85,6 @@ def head_revision() -> str:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "the migrations directory has no head revision"
+    return head

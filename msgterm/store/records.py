@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from msgterm.domain.folders import Folder
 from msgterm.domain.phones import format_number
+
+
+def field_names(record_type) -> tuple[str, ...]:
+    """The fields of a record type: the labels its query's columns carry."""
+    return tuple(f.name for f in fields(record_type))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import and_, column, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, FromClause, TextClause, and_, column, func, literal_column, or_, select, table, text
 
 from msgterm.domain.folders import FolderView
 from msgterm.domain.search_query import SearchQuery
@@ -64,7 +64,7 @@ class SearchStore(ConversationStore):
             client_ids = select(client_t.c.id).where(
                 *[client_t.c.search_text.like(containing(f), escape="\\") for f in fragments]
             )
-        matches = [conv_t.c.client_id.in_(client_ids)]
+        matches: list[ColumnElement[bool]] = [conv_t.c.client_id.in_(client_ids)]
         if all(f.isdigit() for f in fragments):
             matches.append(and_(conv_t.c.client_id.is_(None), *[conv_t.c.phone.like(f"%{f}%") for f in fragments]))
         statement = select(*CONVERSATION_COLUMNS).select_from(people).where(or_(*matches))
@@ -102,8 +102,8 @@ class SearchStore(ConversationStore):
             terms = ['"' + t + '"' for t in tokens]
             if len(tokens[-1]) >= 2:
                 terms[-1] += "*"
-            source = message_fts.join(msg_t, msg_t.c.id == message_fts.c.rowid)
-            condition = text("message_fts MATCH :words").bindparams(words=" ".join(terms))
+            source: FromClause = message_fts.join(msg_t, msg_t.c.id == message_fts.c.rowid)
+            condition: ColumnElement[bool] | TextClause = text("message_fts MATCH :words").bindparams(words=" ".join(terms))
             id_column = message_fts.c.rowid
         else:
             terms = [t for t in tokens]

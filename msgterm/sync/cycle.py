@@ -241,6 +241,8 @@ class Cycle:
         """Queued messages have no date_sent and never match the DateSent filter: fetch by SID."""
         fresh = []
         for message in self.store.unfinished_outbound():
+            if message.sid is None:
+                continue  # not accepted yet: the reconcile of unsent messages looks after it
             self._check_lease()
             try:
                 fresh.append(self.provider.fetch_message(message.sid))

@@ -25,11 +25,28 @@ from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimit
 
 log = logging.getLogger(__name__)
 
+#: How ``msgterm sync`` names itself as the lease holder.
+SYNC_COMMAND = "msgterm sync"
 
-def holder_name() -> str:
-    """Who polls: host and process id (so that a dead holder on this host can be told), and a
-    random part (so that a process whose id was reused is not taken for the old one)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+def holder_name(who: str = "") -> str:
+    """Who polls: host and process id (so that a dead holder on this host can be told), a
+    random part (so that a process whose id was reused is not taken for the old one), and
+    whose terminal it is, for other terminals to say."""
+    name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{name}:{who.replace(':', ' ')}" if who else name
+
+
+def holder_words(holder: str | None) -> str:
+    """Where sync runs, in words: "Maria Lopez's terminal on desk-2", "msgterm sync on vm"."""
+    if not holder:
+        return "another terminal"
+    host, _pid, _random, who = (holder.split(":", 3) + ["", "", ""])[:4]
+    if not who:
+        return f"another process on {host}"
+    if who == SYNC_COMMAND:
+        return f"{SYNC_COMMAND} on {host}"
+    return f"{who}'s terminal on {host}"
 
 
 def holder_is_gone(holder: str) -> bool:
@@ -193,7 +210,7 @@ class PollLoop:
         generation = store.acquire_lease(holder, self.lease_ttl, holder_is_gone=holder_is_gone)
         if generation is None:
             other = store.sync_status().lease_holder
-            return LoopOutcome(LoopState.STANDBY, self.interval / 2, f"another process ({other}) is polling")
+            return LoopOutcome(LoopState.STANDBY, self.interval / 2, f"sync runs in {holder_words(other)}")
         fence = (holder, generation)
         try:
             report = self.poller.poll_once(generation, lease_ttl=self.lease_ttl, recent_every=self.interval)

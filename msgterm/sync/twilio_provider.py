@@ -136,9 +136,9 @@ class TwilioProvider:
     def list_messages(
         self, *, sent_after: date | None = None, sent_before: date | None = None, sent_on: date | None = None
     ) -> Iterator[list[ProviderMessage]]:
-        days = {"date_sent_after": sent_after, "date_sent_before": sent_before, "date_sent": sent_on}
+        chosen = {"date_sent_after": sent_after, "date_sent_before": sent_before, "date_sent": sent_on}
         # A UTC day, as Twilio's DateSent filters want (the library would send a datetime's time too).
-        days = {key: day.isoformat() for key, day in days.items() if day is not None}
+        days = {key: day.isoformat() for key, day in chosen.items() if day is not None}
         numbers = self.numbers
         filters = [f for n in numbers for f in ({"to": n}, {"from_": n})] if numbers else [{}]
         streams = [self._stream(dict(f, **days)) for f in filters]

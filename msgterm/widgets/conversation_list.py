@@ -164,7 +164,7 @@ class ConversationList(ScrollView, can_focus=True):
         return not self._open_ended
 
     @property
-    def loading(self) -> bool:
+    def pages_on_their_way(self) -> bool:
         """Whether pages are on their way."""
         return bool(self._wanted)
 

@@ -77,7 +77,8 @@ class FilterSidebar(VerticalScroll):
 
     @property
     def filters(self) -> Filters:
-        days = self.query_one("#dates", Select).value
+        chosen = self.query_one("#dates", Select).value
+        days = chosen if isinstance(chosen, int) else 0
         since = self.clock() - timedelta(days=days) if days else None
         if days == 1:
             now = self.clock()
@@ -98,7 +99,7 @@ class FilterSidebar(VerticalScroll):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.view = FolderView(event.option.id)
+        self.view = FolderView(event.option.id or FolderView.UNREAD.value)
         self._changed()
 
     def on_select_changed(self, event: Select.Changed) -> None:

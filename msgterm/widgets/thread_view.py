@@ -76,7 +76,7 @@ def render_thread(
         body_start = len(text)
         for line in clean_text(message.body).split("\n"):
             text.append("    " + line + "\n")
-        if is_hit and hit.tokens:
+        if is_hit and hit is not None and hit.tokens:
             words = re.compile(r"\b(?:" + "|".join(re.escape(token) for token in hit.tokens) + r")\w*", re.IGNORECASE)
             for found in words.finditer(text.plain, body_start):
                 text.stylize("bold reverse", found.start(), found.end())
