@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import BUSINESS, T0, FixedClock, add_client, automated, inbound, staff_send
+from conftest import BUSINESS, T0, FixedClock, add_client, automated, inbound, migrated_sqlite, staff_send
 
 from msgterm.app import MsgtermApp
 from msgterm.store import open_store
@@ -20,7 +20,7 @@ HOSTILE = [
 
 def build_store(tmp_path, *, hostile: bool = False, url=None):
     clock = FixedClock(T0)
-    store = open_store(url or tmp_path / "app.db", clock=clock, business_number=BUSINESS)
+    store = open_store(url or migrated_sqlite(tmp_path / "app.db"), clock=clock, business_number=BUSINESS)
     desk = store.add_staff("desk", "Dee Desk", "Front Desk")[0]
     store.add_staff("viewer", "Vic Viewer", "Viewer")
     people = [

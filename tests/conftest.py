@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 from datetime import datetime, timedelta
 
 import pytest
@@ -28,6 +31,21 @@ class FixedClock:
     def advance(self, **kwargs) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
+
+
+_MIGRATED: dict[str, object] = {}
+
+
+def migrated_sqlite(path: Path) -> Path:
+    """A new SQLite store at ``path``, copied from one migrated once per test process:
+    running the migrations takes 0.4 s, copying the file a millisecond."""
+    if "sqlite" not in _MIGRATED:
+        template = Path(tempfile.mkdtemp(prefix="msgterm-template-")) / "migrated.db"
+        open_store(template).dispose()
+        _MIGRATED["sqlite"] = template
+    shutil.copy(_MIGRATED["sqlite"], path)
+    os.chmod(path, 0o600)
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +76,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def store(tmp_path, clock) -> Store:
-    store = open_store(tmp_path / "store.db", clock=clock, business_number=BUSINESS)
+    store = open_store(migrated_sqlite(tmp_path / "store.db"), clock=clock, business_number=BUSINESS)
     yield store
     store.dispose()
 
@@ -67,36 +85,81 @@ def store(tmp_path, clock) -> Store:
 PG_SERVER = os.environ.get("MSGTERM_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
-@pytest.fixture
-def pg_url():
-    """A throwaway PostgreSQL database for one test, dropped afterwards.
-
-    Without a server the test is skipped on a developer's machine, but fails under CI
-    (``CI`` set), where .ci/run has started one.
-    """
+def _admin():
     from sqlalchemy import create_engine
+
+    return create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def _create_pg_database() -> str:
+    """A new, empty PostgreSQL database; its URL. Skips (fails under CI) without a server."""
     from sqlalchemy.exc import OperationalError
 
     name = f"msgterm_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    admin = _admin()
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except OperationalError as error:
-        admin.dispose()
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {PG_SERVER}: {error.orig}")
         pytest.skip(f"no PostgreSQL at {PG_SERVER} (CI starts one; see .ci/run)")
-    yield f"{PG_SERVER}/{name}"
+    finally:
+        admin.dispose()
+    return f"{PG_SERVER}/{name}"
+
+
+def _drop_pg_database(url: str) -> None:
+    admin = _admin()
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    """A throwaway, empty PostgreSQL database for one test, dropped afterwards.
+
+    Without a server the test is skipped on a developer's machine, but fails under CI
+    (``CI`` set), where .ci/run has started one.
+    """
+    url = _create_pg_database()
+    yield url
+    _drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def _pg_shared():
+    """One migrated database per test process, for pg_store_url; dropped at the end."""
+    from sqlalchemy import create_engine, inspect
+
+    url = _create_pg_database()
+    open_store(url).dispose()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    yield url, engine, "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+    engine.dispose()
+    _drop_pg_database(url)
+
+
+@pytest.fixture
+def pg_store_url(_pg_shared):
+    """A migrated PostgreSQL store emptied for this test: the process's shared database with
+    its tables truncated (creating and migrating a database takes 0.8 s, emptying one 30 ms)."""
+    url, engine, truncate = _pg_shared
+    with engine.connect() as conn:
+        conn.exec_driver_sql(  # a connection an earlier test left open must not hold the truncate up
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        conn.exec_driver_sql(truncate)
+    return url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_store(request, tmp_path, clock) -> Store:
     """The store on each backend in turn: modules that use it run their tests on both."""
-    url = tmp_path / "store.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    url = migrated_sqlite(tmp_path / "store.db") if request.param == "sqlite" else request.getfixturevalue("pg_store_url")
     store = open_store(url, clock=clock, business_number=BUSINESS)
     yield store
     store.dispose()
