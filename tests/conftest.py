@@ -6,8 +6,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from pathlib import Path
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
