@@ -144,7 +144,7 @@ class MainScreen(Screen):
 
     # ---- reading the store -----------------------------------------------------------------
 
-    def reload(self, keep_id: int | None = None) -> None:
+    def reload(self, keep_id: int | None = None, *, note: str | None = None) -> None:
         """Read the counts and the list's first pages on a worker, then show them."""
         listing = self.query_one(ConversationList)
         if keep_id is None and listing.selected is not None:
@@ -172,9 +172,9 @@ class MainScreen(Screen):
                 pages[len(pages)] = source(len(pages) * PAGE, PAGE)
             return change_seq, counts, source, count, pages, PAGE
 
-        self.calls.read(read, lambda loaded: self._reloaded(loaded, keep_id), group="reload")
+        self.calls.read(read, lambda loaded: self._reloaded(loaded, keep_id, note), group="reload")
 
-    def _reloaded(self, loaded, keep_id: int | None) -> None:
+    def _reloaded(self, loaded, keep_id: int | None, note: str | None = None) -> None:
         change_seq, counts, source, count, pages, page_size = loaded
         if change_seq is not None:
             self.msgterm.watch_from(change_seq)
@@ -185,6 +185,8 @@ class MainScreen(Screen):
         else:
             self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
         self.query_one(FilterSidebar).set_counts(counts)
+        if note is not None:
+            after_paint(self, note)  # the benchmark times this moment (probe.py)
         if not self._painted:
             self._painted = True
             after_paint(self, "first-paint")
@@ -350,8 +352,7 @@ class MainScreen(Screen):
 
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         self.view, self.filters = event.view, event.filters
-        self.reload()
-        after_paint(self, "filtered")
+        self.reload(note="filtered")
 
     @property
     def current(self) -> ConversationRecord | None:

@@ -60,8 +60,11 @@ class FilterSidebar(VerticalScroll):
         for list_id, names in (("#types", values.client_types), ("#groups", values.groups), ("#locations", values.locations)):
             selection = self.query_one(list_id, SelectionList)
             chosen = set(selection.selected)
+            highlighted = selection.highlighted
             selection.clear_options()
             selection.add_options([(literal(name), name, name in chosen) for name in names])
+            if names:  # as when built with its options: a highlight for space to toggle
+                selection.highlighted = min(highlighted or 0, len(names) - 1)
 
     def set_counts(self, counts: dict[FolderView, int]) -> None:
         folders = self.query_one("#folders", OptionList)
