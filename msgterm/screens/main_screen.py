@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
     from msgterm.store import Store
     from msgterm.sync.send import SendPipeline
 
+log = logging.getLogger(__name__)
+
 #: Messages shown when a conversation opens (a few screens full; the whole Text is laid out
 #: on every change, so more costs time); older ones load on scrolling to the top.
 THREAD_WINDOW = 60
@@ -48,6 +53,32 @@ PREVIEW_DELAY = 0.12
 SAVING_AFTER = 0.3
 #: How many pages of the list are read to find the conversation that stays selected.
 KEEP_WITHIN_PAGES = 5
+
+
+def read_listing(
+    store: Store, view: FolderView, filters: Filters, search: SearchQuery | None, keep_id: int | None, *, first: bool
+):
+    """What the list shows (on a worker): the counts, a page source, the count and the first
+    pages; on the first read also where the change log ends, read before the rest, so that
+    the change watcher misses nothing that comes after."""
+    change_seq = store.change_seq() if first else None
+    counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
+    if search is not None:
+        results = SearchResults(store, search, view, filters, page_size=SEARCH_PAGE)
+        return change_seq, counts, results.rows, None, {0: results.rows(0, SEARCH_PAGE)}, SEARCH_PAGE
+    count = counts[view]
+
+    def source(offset: int, limit: int) -> list[ConversationRecord]:
+        return store.conversations(view, filters, offset=offset, limit=limit, total=count)
+
+    pages = {0: source(0, PAGE)}
+    # Where the kept conversation is, within a few pages (a busy list moves it down).
+    while keep_id is not None and len(pages) < KEEP_WITHIN_PAGES:
+        last = pages[len(pages) - 1]
+        if len(last) < PAGE or any(row.id == keep_id for row in last):
+            break
+        pages[len(pages)] = source(len(pages) * PAGE, PAGE)
+    return change_seq, counts, source, count, pages, PAGE
 
 
 class MainScreen(Screen):
@@ -92,6 +123,32 @@ class MainScreen(Screen):
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
         self._painted = False
+        #: The first read starts now, on a thread of its own, while the widgets are made.
+        self._first_read: Future = Future()
+        threading.Thread(target=self._read_first, args=(self.store,), name="first-read", daemon=True).start()
+
+    def _read_first(self, store: Store) -> None:
+        try:
+            listing = read_listing(store, self.view, self.filters, None, None, first=True)
+            self._first_read.set_result((listing, store.filter_values()))
+        except BaseException as error:  # noqa: BLE001 - shown on the screen when it is mounted
+            self._first_read.set_exception(error)
+
+    def _first_read_arrived(self, future: Future) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.call_later(self._show_first_read, future)
+        else:
+            self.app.call_from_thread(self._show_first_read, future)
+
+    def _show_first_read(self, future: Future) -> None:
+        try:
+            listing, values = future.result()
+        except Exception as error:  # noqa: BLE001 - the store could not be read: say so, keep running
+            log.error("the first read of the store failed", exc_info=error)
+            self.notify(f"cannot read the store: {type(error).__name__}: {error}", severity="error", markup=False)
+            return
+        self.query_one(FilterSidebar).set_values(values)
+        self._reloaded(listing, None)
 
     @property
     def msgterm(self) -> MsgtermApp:
@@ -138,8 +195,7 @@ class MainScreen(Screen):
             if self.staff.can_send
             else f"Read only: {self.staff.username} ({self.staff.role}) lacks the Send Email/SMS to clients permission"
         )
-        self.calls.read(self.store.filter_values, self.query_one(FilterSidebar).set_values, group="filter-values")
-        self.reload()
+        self._first_read.add_done_callback(self._first_read_arrived)
         self.query_one(ConversationList).focus()
 
     # ---- reading the store -----------------------------------------------------------------
@@ -152,27 +208,11 @@ class MainScreen(Screen):
         view, filters, search, store = self.view, self.filters, self.search, self.store
         first = not self._painted
 
-        def read():
-            change_seq = store.change_seq() if first else None  # before the reads: nothing after it is missed
-            counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
-            if search is not None:
-                results = SearchResults(store, search, view, filters, page_size=SEARCH_PAGE)
-                return change_seq, counts, results.rows, None, {0: results.rows(0, SEARCH_PAGE)}, SEARCH_PAGE
-            count = counts[view]
-
-            def source(offset: int, limit: int) -> list[ConversationRecord]:
-                return store.conversations(view, filters, offset=offset, limit=limit, total=count)
-
-            pages = {0: source(0, PAGE)}
-            # Where the kept conversation is, within a few pages (a busy list moves it down).
-            while keep_id is not None and len(pages) < KEEP_WITHIN_PAGES:
-                last = pages[len(pages) - 1]
-                if len(last) < PAGE or any(row.id == keep_id for row in last):
-                    break
-                pages[len(pages)] = source(len(pages) * PAGE, PAGE)
-            return change_seq, counts, source, count, pages, PAGE
-
-        self.calls.read(read, lambda loaded: self._reloaded(loaded, keep_id, note), group="reload")
+        self.calls.read(
+            lambda: read_listing(store, view, filters, search, keep_id, first=first),
+            lambda loaded: self._reloaded(loaded, keep_id, note),
+            group="reload",
+        )
 
     def _reloaded(self, loaded, keep_id: int | None, note: str | None = None) -> None:
         change_seq, counts, source, count, pages, page_size = loaded
