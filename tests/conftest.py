@@ -69,6 +69,20 @@ def twilio():
     fake.stop()
 
 
+def point_at(twilio, monkeypatch, database) -> None:
+    """The environment of a terminal whose Twilio is the fake server and whose store is ``database``."""
+    from fake_twilio import ACCOUNT, TOKEN
+
+    for key, value in {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": twilio.url,
+        "MSGTERM_DATABASE_URL": str(database),
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()

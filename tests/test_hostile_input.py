@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from app_fixtures import make_app
 from click.testing import CliRunner
-from conftest import BUSINESS, T0, FixedClock, add_client, inbound
+from conftest import BUSINESS, T0, FixedClock, add_client, inbound, point_at
 from rich.cells import cell_len
 
 from msgterm.cli import main
@@ -197,16 +197,7 @@ def test_cli_prints_hostile_staff_and_client_names_as_text(tmp_path, monkeypatch
     assert listed.stdout.count(b"\n") == len(ESCAPING)
     assert b"\xe2\x90\x9b]0;pwned" in listed.stdout  # ␛ shown for ESC
 
-    from fake_twilio import ACCOUNT, TOKEN
-
-    for key, value in {
-        "TWILIO_ACCOUNT_SID": ACCOUNT,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "MSGTERM_TWILIO_NUMBER": BUSINESS,
-        "MSGTERM_TWILIO_API_URL": twilio.url,
-        "MSGTERM_DATABASE_URL": str(db),
-    }.items():
-        monkeypatch.setenv(key, value)
+    point_at(twilio, monkeypatch, db)
     store = open_store(db, business_number=BUSINESS)
     for n, name in enumerate(ESCAPING[:6], start=1):
         add_client(store, n, first_name=name, last_name="Client")

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
-from conftest import BUSINESS, add_client, inbound
+from conftest import BUSINESS, add_client, inbound, point_at
 
 from msgterm.cli import main
 from msgterm.store import engine, open_store
@@ -73,17 +73,8 @@ def test_writes_beside_a_big_import_wait_a_moment_not_the_whole_import(tmp_path,
 
 
 def test_sync_once_waits_for_a_store_another_program_is_writing(tmp_path, monkeypatch, twilio):
-    from fake_twilio import ACCOUNT, TOKEN
-
     db = tmp_path / "locked.db"
-    for key, value in {
-        "TWILIO_ACCOUNT_SID": ACCOUNT,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "MSGTERM_TWILIO_NUMBER": BUSINESS,
-        "MSGTERM_TWILIO_API_URL": twilio.url,
-        "MSGTERM_DATABASE_URL": str(db),
-    }.items():
-        monkeypatch.setenv(key, value)
+    point_at(twilio, monkeypatch, db)
     open_store(db, business_number=BUSINESS).dispose()
     twilio.inbound("+12125550777", "while the store was locked", datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1))
     monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 300)
