@@ -453,3 +453,19 @@ async def test_the_real_app_freezes_what_lives_as_long_as_it_after_the_first_pai
         app.poll_now()
         app.poll_now()
         assert frozen == ([shown, shown] if freeze_heap else [])  # and once after the first sync step
+
+
+async def test_on_a_narrow_terminal_f_brings_the_filters_back_while_they_have_the_focus(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        sidebar = app.screen.query_one("#sidebar")
+        assert not sidebar.display
+        await pilot.press("f")
+        await pilot.pause()
+        assert sidebar.display and app.focused.id == "folders"
+        await pilot.press("escape")  # back to the list
+        app.screen.query_one("#conversations").focus()
+        await pilot.pause()
+        assert not sidebar.display

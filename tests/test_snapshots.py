@@ -72,3 +72,47 @@ def test_help(snap_compare, tmp_path):
 
 def test_first_run(snap_compare):
     assert snap_compare(MsgtermApp(None, None, first_run_config="/home/desk/.config/msgterm/config.toml"), terminal_size=SIZE)
+
+
+# ---- states, not only screens ------------------------------------------------------------
+
+
+def test_an_empty_store(snap_compare, tmp_path):
+    from conftest import BUSINESS, T0, FixedClock, migrated_sqlite
+
+    from msgterm.store import open_store
+
+    clock = FixedClock(T0)
+    store = open_store(migrated_sqlite(tmp_path / "empty.db"), clock=clock, business_number=BUSINESS)
+    store.add_staff("desk", "Dee Desk", "Front Desk")
+    store.mark_synced(T0)
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys())
+
+
+def test_a_viewer_reads_without_acting(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    assert snap_compare(make_app(store, clock, staff="viewer"), terminal_size=SIZE, run_before=keys("enter"))
+
+
+def test_a_failed_send_says_why(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    desk = store.staff_member("desk")
+    ada = next(c for c in store.conversations() if c.title == "Ada Lovelace")
+    sending = store.begin_send(desk, ada.id, "See you at 6pm")
+    store.fail_send(sending.id, 30007, "Carrier violation: the message was filtered")
+    app = make_app(store, clock)
+
+    async def open_ada(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        pilot.app.screen.query_one("#conversations").select_id(ada.id)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_ada)
+
+
+def test_the_main_screen_at_80x24(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    assert snap_compare(make_app(store, clock), terminal_size=(80, 24), run_before=keys("4", "enter"))

@@ -84,6 +84,8 @@ def read_listing(
 class MainScreen(Screen):
     """Triage: pick a folder, walk the list, read, reply, mute, mark unread, archive."""
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
     BINDINGS = [
         Binding("1", "folder('unread')", "Unread", id="folder-unread"),
         Binding("2", "folder('replied')", "Replied", id="folder-replied"),
@@ -445,7 +447,12 @@ class MainScreen(Screen):
         self.query_one(ConversationList).focus()
 
     def action_focus_filters(self) -> None:
+        self.add_class("-filters")  # shown again on a narrow terminal, while it has the focus
         self.query_one("#folders").focus()
+
+    def on_descendant_focus(self, event) -> None:
+        if self.has_class("-filters") and not any(node is self.query_one(FilterSidebar) for node in event.widget.ancestors_with_self):
+            self.remove_class("-filters")
 
     def refuse(self, what: str) -> None:
         self.notify(
