@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BUSINESS, T0, FixedClock
+from conftest import BUSINESS, T0, FixedClock, migrated_sqlite
 
 from msgterm.demo import build_demo
 from msgterm.domain.folders import FolderView
@@ -10,7 +10,7 @@ from msgterm.store import open_store
 
 
 def _build(path, seed):
-    store = open_store(path, clock=FixedClock(T0), business_number=BUSINESS)
+    store = open_store(migrated_sqlite(path), clock=FixedClock(T0), business_number=BUSINESS)
     summary = build_demo(store, seed=seed, now=T0)
     return store, summary
 
