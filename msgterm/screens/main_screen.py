@@ -222,10 +222,7 @@ class MainScreen(Screen):
             self.msgterm.watch_from(change_seq)
         listing = self.query_one(ConversationList)
         listing.load(source, count, keep_id, page_size=page_size, pages=pages)
-        if self.search is None:
-            self.sub_title = f"{self.view.title} · {listing.count} conversations"
-        else:
-            self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
+        self._title_count()
         self.query_one(FilterSidebar).set_counts(counts)
         if note is not None:
             after_paint(self, note)  # the benchmark times this moment (probe.py)
@@ -233,6 +230,13 @@ class MainScreen(Screen):
             self._painted = True
             after_paint(self, "first-paint")
             self.call_after_refresh(self.msgterm.start_background_work)
+
+    def _title_count(self) -> None:
+        listing = self.query_one(ConversationList)
+        if self.search is None:
+            self.sub_title = f"{self.view.title} · {listing.count} conversations"
+        else:
+            self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
 
     def refresh_counts(self) -> None:
         filters, store = self.filters, self.store
@@ -300,9 +304,8 @@ class MainScreen(Screen):
         if results is None:
             self.reload()
         else:
-            listing = self.query_one(ConversationList)
-            listing.load(results.rows, None, None, page_size=SEARCH_PAGE, pages={0: first})
-            self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
+            self.query_one(ConversationList).load(results.rows, None, None, page_size=SEARCH_PAGE, pages={0: first})
+            self._title_count()
         after_paint(self, f"search {typed}")
 
     def on_search_bar_to_results(self, _event: SearchBar.ToResults) -> None:
@@ -451,7 +454,9 @@ class MainScreen(Screen):
         self.query_one("#folders").focus()
 
     def on_descendant_focus(self, event) -> None:
-        if self.has_class("-filters") and not any(node is self.query_one(FilterSidebar) for node in event.widget.ancestors_with_self):
+        if self.has_class("-filters") and not any(
+            node is self.query_one(FilterSidebar) for node in event.widget.ancestors_with_self
+        ):
             self.remove_class("-filters")
 
     def refuse(self, what: str) -> None:
