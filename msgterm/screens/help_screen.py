@@ -1,4 +1,5 @@
-"""Help: every key, from the bindings themselves."""
+"""Help: every key, and what the search box takes. tests/test_keys.py checks that these keys,
+the README's and the bindings agree."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+SEARCH_SYNTAX = "In the search box"
 KEYS = (
     (
         "Moving",
@@ -50,6 +52,11 @@ KEYS = (
             ("enter / ↓", "from the box to the results"),
             ("enter", "open a hit at the matching message"),
             ("escape", "end the search"),
+        ),
+    ),
+    (
+        SEARCH_SYNTAX,
+        (
             ("words", "every word in a message (the last may be unfinished)"),
             ("0142, ada@, C-17", "any part of a client's name, number, email, UID or client ID"),
             ("is:unread", "also is:replied, is:archived, is:muted"),

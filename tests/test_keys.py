@@ -1,0 +1,70 @@
+"""The keys the README and the help screen promise are the keys the app binds, and every key
+the main screen binds is in both."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from msgterm.app import MsgtermApp
+from msgterm.screens.help_screen import KEYS, SEARCH_SYNTAX
+from msgterm.screens.main_screen import MainScreen
+from msgterm.widgets.conversation_list import ConversationList
+from msgterm.widgets.thread_view import ThreadView
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+#: How the README and the help write a key, and Textual's name for it.
+NAMES = {"↓": "down", "↑": "up", "/": "slash", "?": "question_mark"}
+#: Keys Textual itself binds (focus and the command palette).
+TEXTUAL = {"tab", "ctrl+p"}
+
+
+def bound() -> set[str]:
+    keys: set[str] = set()
+    for owner in (MsgtermApp, MainScreen, ConversationList, ThreadView):
+        for binding in owner.BINDINGS:
+            key = binding.key if hasattr(binding, "key") else binding[0]
+            keys.update(k.strip() for k in key.split(","))
+    return keys | TEXTUAL
+
+
+def written(text: str) -> set[str]:
+    """Keys in a "j / k, ↓ / ↑" or "`1` `2`" cell."""
+    cells = re.findall(r"`([^`]+)`", text) or [text]
+    keys = set()
+    for cell in cells:
+        for key in re.split(r" / |, | ", cell.strip()):
+            if key:
+                keys.add(NAMES.get(key, key))
+    return keys
+
+
+def readme_keys() -> set[str]:
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| key | does |") : text.index("Where the spec is silent")]
+    keys: set[str] = set()
+    for row in table.splitlines()[2:]:
+        if row.startswith("|"):
+            keys |= written(row.split("|")[1])
+    return keys
+
+
+def help_keys() -> set[str]:
+    return {key for section, rows in KEYS if section != SEARCH_SYNTAX for cell, _words in rows for key in written(cell)}
+
+
+def main_screen_keys() -> set[str]:
+    return {k.strip() for binding in MainScreen.BINDINGS for k in binding.key.split(",")}
+
+
+def test_every_key_the_readme_names_is_bound():
+    assert readme_keys() - bound() == set()
+
+
+def test_every_key_the_help_names_is_bound():
+    assert help_keys() - bound() == set()
+
+
+def test_every_main_screen_key_is_in_the_readme_and_the_help():
+    assert main_screen_keys() - readme_keys() == set()
+    assert main_screen_keys() - help_keys() == set()
