@@ -37,7 +37,7 @@ def test_writes_beside_a_big_import_wait_a_moment_not_the_whole_import(tmp_path,
     store.dispose()
 
     csv_path = tmp_path / "directory.csv"
-    count = 4_000
+    count = 2_500
     write_directory(csv_path, count)
     importer = subprocess.Popen(
         [sys.executable, "-m", "msgterm", "--db", str(db), "clients", "import", str(csv_path)],
