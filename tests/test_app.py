@@ -253,7 +253,7 @@ async def test_live_change_from_another_writer_appears_and_keeps_selection(tmp_p
         listing(app).select_id(chosen)
         clock.advance(minutes=1)
         inbound(store, store.client_by_ref("C004").mobile_phone, "new from elsewhere")
-        await pilot.pause(1.5)
+        assert await settled(pilot, lambda: listing(app).row(0) is not None and listing(app).row(0).title == "Edsger Dijkstra")
         assert listing(app).selected.id == chosen
         assert listing(app).row(0).title == "Edsger Dijkstra"
 
@@ -424,7 +424,8 @@ async def test_start_reads_the_list_once_and_a_folder_change_from_the_sidebar_st
     store.folder_counts = lambda filters: reads.append(filters) or count_folders(filters)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert len(reads) == 1
         await pilot.press("2")  # Replied, by key: the sidebar follows
         assert app.screen.view.value == "replied"
@@ -447,7 +448,7 @@ async def test_the_real_app_freezes_what_lives_as_long_as_it_after_the_first_pai
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(listing(app).count))
     app = make_app(store, clock, freeze_heap=freeze_heap)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        assert await settled(pilot, lambda: listing(app).count > 0 and frozen == ([listing(app).count] if freeze_heap else []))
         shown = listing(app).count
         assert frozen == ([shown] if freeze_heap else [])  # once, with the list on screen
         app.poll_now()

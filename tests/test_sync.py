@@ -341,13 +341,20 @@ def test_sigkill_in_the_middle_of_a_sync_then_restart_gives_exactly_the_log(twil
     assert sorted(message_sids(exported(env))) == sorted(m["sid"] for m in twilio.messages)
 
 
+def _wait_for_line(path, words: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and words in path.read_text()):
+        assert time.monotonic() < deadline, f"{path.name} never said {words!r}"
+        time.sleep(0.05)
+
+
 def test_two_processes_on_one_store_only_one_polls_and_the_other_takes_over(twilio, env, tmp_path):
     twilio.inbound("+12125550310", "hi", now())
     a = _spawn(env, "sync", log_path=tmp_path / "a.log")
-    time.sleep(1.5)
+    _wait_for_line(tmp_path / "a.log", "sync ok")
     b = _spawn(env, "sync", log_path=tmp_path / "b.log")
     try:
-        time.sleep(3)
+        _wait_for_line(tmp_path / "b.log", "sync runs in")
         logs = {name: (tmp_path / f"{name}.log").read_text() for name in ("a", "b")}
         assert "sync ok" in logs["a"] and "sync ok" not in logs["b"]
         assert "sync runs in msgterm sync on" in logs["b"]
