@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from msgterm.domain.clients import ClientInput
 from msgterm.domain.folders import FolderView
-from msgterm.domain.provider_message import ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMessage
 from msgterm.store import Store
 
 DEMO_BUSINESS_NUMBER = "+12125550100"
@@ -216,13 +216,13 @@ def build_demo(
                     store.finish_send(
                         member,
                         sending.id,
-                        ProviderMessage(sid(), "outbound", DEMO_BUSINESS_NUMBER, phone, body, "delivered", at, at),
+                        ProviderMessage(sid(), Direction.OUTBOUND, DEMO_BUSINESS_NUMBER, phone, body, "delivered", at, at),
                     )
                 else:
                     inbound = who == "in"
                     item = ProviderMessage(
                         sid(),
-                        "inbound" if inbound else "outbound",
+                        Direction.INBOUND if inbound else Direction.OUTBOUND,
                         phone if inbound else DEMO_BUSINESS_NUMBER,
                         DEMO_BUSINESS_NUMBER if inbound else phone,
                         body,
@@ -255,7 +255,7 @@ def build_demo(
                 [
                     ProviderMessage(
                         sid(),
-                        "inbound",
+                        Direction.INBOUND,
                         f"+1917555{rng.randint(200, 299):04d}",
                         DEMO_BUSINESS_NUMBER,
                         body,

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC
 
+from msgterm.domain.provider_message import Direction
 from msgterm.store import Store
 
 #: Characters a JSON encoder may leave raw that a terminal would act on (C1 controls, bidi
@@ -37,7 +38,7 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
             message = entry.message
             record.update(
                 sid=message.sid,
-                direction="inbound" if message.inbound else "outbound",
+                direction=Direction.INBOUND if message.inbound else Direction.OUTBOUND,
                 body=message.body,
                 status=message.status,
                 staff=message.staff_username,

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    """Which way a message went (Twilio's outbound-api, -reply and -call are all outbound)."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
 
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "read", "canceled", "partially_delivered"})
 
@@ -14,7 +23,7 @@ OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
 @dataclass(frozen=True, slots=True)
 class ProviderMessage:
     sid: str
-    direction: str  # "inbound" or "outbound" (Twilio's outbound-api/-reply/-call folded)
+    direction: Direction
     from_number: str
     to_number: str
     body: str
@@ -37,7 +46,7 @@ class ProviderMessage:
 
     @property
     def client_number(self) -> str:
-        return self.from_number if self.direction == "inbound" else self.to_number
+        return self.from_number if self.direction == Direction.INBOUND else self.to_number
 
 
 def opt_keyword(body: str) -> str | None:

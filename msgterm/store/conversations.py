@@ -12,6 +12,7 @@ from msgterm.domain import folders
 from msgterm.domain.errors import NotFound
 from msgterm.domain.folders import ConversationState, Folder, FolderView, Outcome
 from msgterm.domain.permissions import Action, StaffMember, require
+from msgterm.domain.provider_message import Direction
 from msgterm.domain.sanitize import clean_line
 from msgterm.store import schema
 from msgterm.store.base import inserted_id, scalar_int
@@ -282,7 +283,7 @@ class ConversationStore(DirectoryStore):
     def unread_count_since_last_outbound(self, conn: Connection, conversation_id: int) -> int:
         last_outbound = (
             select(func.max(msg_t.c.created_at))
-            .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "outbound")
+            .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == Direction.OUTBOUND)
             .scalar_subquery()
         )
         return scalar_int(
@@ -291,7 +292,7 @@ class ConversationStore(DirectoryStore):
             .select_from(msg_t)
             .where(
                 msg_t.c.conversation_id == conversation_id,
-                msg_t.c.direction == "inbound",
+                msg_t.c.direction == Direction.INBOUND,
                 or_(last_outbound.is_(None), msg_t.c.created_at > last_outbound),
             ),
         )
@@ -454,7 +455,9 @@ class ConversationStore(DirectoryStore):
                 conn,
                 select(func.count())
                 .select_from(msg_t)
-                .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == "inbound", msg_t.c.id > message_id),
+                .where(
+                    msg_t.c.conversation_id == conversation_id, msg_t.c.direction == Direction.INBOUND, msg_t.c.id > message_id
+                ),
             )
 
     def last_message_id(self, conn: Connection) -> int:

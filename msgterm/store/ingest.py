@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from msgterm.domain import folders
 from msgterm.domain.folders import ConversationState, Folder
 from msgterm.domain.permissions import Action, StaffMember, require
-from msgterm.domain.provider_message import ProviderMessage, opt_keyword
+from msgterm.domain.provider_message import Direction, ProviderMessage, opt_keyword
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import segment_info
 from msgterm.store import schema
@@ -269,14 +269,14 @@ class IngestStore(ConversationStore):
             known = self._known_sids(conn, [m.sid for m in batch])
             updated = 0
             fresh: dict[str, ProviderMessage] = {}
-            unsent = self._unsent_by_content(conn) if any(m.direction == "outbound" for m in batch) else {}
+            unsent = self._unsent_by_content(conn) if any(m.direction == Direction.OUTBOUND for m in batch) else {}
             for item in sorted(batch, key=lambda m: (m.created_at, m.sid)):
                 if item.sid in known:
                     if self._refresh(conn, known[item.sid], item):
                         updated += 1
                         changed.add(known[item.sid].conversation_id)
                 elif item.sid not in fresh:
-                    waiting = unsent.get((item.to_number, item.body)) if item.direction == "outbound" else None
+                    waiting = unsent.get((item.to_number, item.body)) if item.direction == Direction.OUTBOUND else None
                     if waiting:
                         changed.add(self._adopt_unsent(conn, waiting.pop(0), item))
                         updated += 1
@@ -334,7 +334,7 @@ class IngestStore(ConversationStore):
         waiting: dict[tuple[str, str], list] = {}
         for row in conn.execute(
             select(msg_t.c.id, msg_t.c.conversation_id, msg_t.c.to_number, msg_t.c.body)
-            .where(msg_t.c.sid.is_(None), msg_t.c.direction == "outbound", msg_t.c.status.in_(("sending", "unconfirmed")))
+            .where(msg_t.c.sid.is_(None), msg_t.c.direction == Direction.OUTBOUND, msg_t.c.status.in_(("sending", "unconfirmed")))
             .order_by(msg_t.c.id)
         ):
             waiting.setdefault((row.to_number, row.body), []).append(row)
@@ -387,7 +387,7 @@ class IngestStore(ConversationStore):
             "conversation_id": [conversations[number] for number in numbers],
             **{name: [getattr(item, name) for item in items] for name in MESSAGE_FIELDS},
             "staff_id": [None] * len(items),
-            "automated": [item.direction != "inbound" for item in items],
+            "automated": [item.direction != Direction.INBOUND for item in items],
         }
         if history:
             lowest = scalar_int(conn, select(func.coalesce(func.min(msg_t.c.id), 1)))
@@ -411,7 +411,7 @@ class IngestStore(ConversationStore):
             latest = None
             alert = None
             for item in arrived:
-                inbound = item.direction == "inbound"
+                inbound = item.direction == Direction.INBOUND
                 if history and conversation_id not in created and item.created_at < last_activity:
                     outcome = folders.history_message(state, inbound)
                 else:
@@ -565,7 +565,7 @@ class IngestStore(ConversationStore):
                     insert(msg_t).values(
                         sid=None,
                         conversation_id=conversation_id,
-                        direction="outbound",
+                        direction=Direction.OUTBOUND,
                         body=body,
                         status="sending",
                         from_number=self.business_number,
@@ -579,7 +579,7 @@ class IngestStore(ConversationStore):
                 )
             )
             self.index_messages(conn, indexed_up_to)
-            self._bump_activity(conn, conversation_id, now, body, "outbound")
+            self._bump_activity(conn, conversation_id, now, body, Direction.OUTBOUND)
             self._touch(conn, [conversation_id])
         return self.message(mid)
 
@@ -661,7 +661,7 @@ class IngestStore(ConversationStore):
         with self.read() as conn:
             ids = conn.scalars(
                 select(msg_t.c.id).where(
-                    msg_t.c.sid.is_(None), msg_t.c.direction == "outbound", msg_t.c.status.in_(("sending", "unconfirmed"))
+                    msg_t.c.sid.is_(None), msg_t.c.direction == Direction.OUTBOUND, msg_t.c.status.in_(("sending", "unconfirmed"))
                 )
             ).all()
         return [self.message(mid) for mid in ids]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from msgterm.domain.folders import Folder
 from msgterm.domain.phones import format_number
+from msgterm.domain.provider_message import Direction
 
 
 def field_names(record_type) -> tuple[str, ...]:
@@ -78,7 +79,7 @@ class MessageRecord:
 
     @property
     def inbound(self) -> bool:
-        return self.direction == "inbound"
+        return self.direction == Direction.INBOUND
 
 
 @dataclass(frozen=True)

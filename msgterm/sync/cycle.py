@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from msgterm.domain.provider_message import ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMessage
 from msgterm.store import HistoryMark
 from msgterm.sync.provider import Rejected
 
@@ -262,7 +262,9 @@ class Cycle:
             match = [
                 m
                 for m in recent
-                if m.direction == "outbound" and m.body == message.body and m.created_at >= message.created_at - UNCONFIRMED_GRACE
+                if m.direction == Direction.OUTBOUND
+                and m.body == message.body
+                and m.created_at >= message.created_at - UNCONFIRMED_GRACE
             ]
             if match:
                 result = self.store.ingest([match[-1]], fence=self.fence)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from msgterm.domain.provider_message import ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMessage
 from msgterm.sync.provider import Rejected
 
 REPLIES = (
@@ -75,7 +75,7 @@ class SimulatedProvider:
                 body = self.rng.choice(WALK_INS).format(cls=self.rng.choice(CLASSES))
                 self._log.append(
                     ProviderMessage(
-                        self._sid(), "inbound", self.rng.choice(numbers), self.business_number, body, "received", now, now
+                        self._sid(), Direction.INBOUND, self.rng.choice(numbers), self.business_number, body, "received", now, now
                     )
                 )
             self._next_walk_in = now + self.walk_in_every * self.rng.uniform(0.6, 1.4)
@@ -84,7 +84,9 @@ class SimulatedProvider:
         """A client texts in now (used by tests and to script the demo)."""
         now = self.clock()
         with self._lock:
-            message = ProviderMessage(self._sid(), "inbound", from_number, self.business_number, body, "received", now, now)
+            message = ProviderMessage(
+                self._sid(), Direction.INBOUND, from_number, self.business_number, body, "received", now, now
+            )
             self._log.append(message)
         return message
 
@@ -121,11 +123,11 @@ class SimulatedProvider:
     def send_message(self, to: str, body: str) -> ProviderMessage:
         now = self.clock()
         with self._lock:
-            message = ProviderMessage(self._sid(), "outbound", self.business_number, to, body, "queued", now, None)
+            message = ProviderMessage(self._sid(), Direction.OUTBOUND, self.business_number, to, body, "queued", now, None)
             self._log.append(message)
             reply_at = now + self.reply_after * self.rng.uniform(0.5, 1.5)
             reply = self.rng.choice(REPLIES)
             self._pending.append(
-                ProviderMessage(self._sid(), "inbound", to, self.business_number, reply, "received", reply_at, reply_at)
+                ProviderMessage(self._sid(), Direction.INBOUND, to, self.business_number, reply, "received", reply_at, reply_at)
             )
         return message

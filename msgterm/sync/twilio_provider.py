@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 
 from msgterm.domain.provider_errors import describe_error
-from msgterm.domain.provider_message import ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMessage
 from msgterm.sync.provider import AuthFailed, ProviderError, RateLimited, Rejected, TransientError
 
 log = logging.getLogger(__name__)
@@ -302,8 +302,8 @@ def _instance_record(instance) -> dict:
     }
 
 
-def _direction(value: str) -> str:
-    return "inbound" if value == "inbound" else "outbound"
+def _direction(value: str) -> Direction:
+    return Direction.INBOUND if value == Direction.INBOUND else Direction.OUTBOUND
 
 
 def _when(value) -> datetime | None:
@@ -356,7 +356,7 @@ def to_provider_message(record) -> ProviderMessage | None:
             return None
         direction = _direction(_text(record["direction"], required=True))
         from_number, to_number = _text(record["from"]), _text(record["to"])
-        client_number = from_number if direction == "inbound" else to_number
+        client_number = from_number if direction == Direction.INBOUND else to_number
         if not client_number:
             return None  # no client to file it under
         error_code = record.get("error_code")

@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from msgterm.domain.folders import Folder
+from msgterm.domain.provider_message import Direction
 from msgterm.domain.sanitize import clean_line
 from msgterm.store.records import ConversationRecord
 from msgterm.timefmt import relative
@@ -273,7 +274,7 @@ class ConversationList(ScrollView, can_focus=True):
         dot = "● " if record.folder is Folder.UNREAD else "  "
         name_width = min(20, max(10, width // 3))
         name = set_cell_size(clean_line(record.title), name_width)  # wide characters take two cells
-        arrow = "› " if record.last_direction == "outbound" else ""
+        arrow = "› " if record.last_direction == Direction.OUTBOUND else ""
         fixed = len(dot) + name_width + 1 + len(when) + 1 + len(badge) + 1 + len(marks)
         preview_width = max(0, width - fixed)
         preview = set_cell_size(arrow + clean_line(record.last_preview), preview_width)
