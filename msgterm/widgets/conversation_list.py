@@ -164,11 +164,6 @@ class ConversationList(ScrollView, can_focus=True):
         """Whether every row is known (always, except for a search still being paged)."""
         return not self._open_ended
 
-    @property
-    def pages_on_their_way(self) -> bool:
-        """Whether pages are on their way."""
-        return bool(self._wanted)
-
     def row(self, index: int) -> ConversationRecord | None:
         """The row at ``index`` if its page has arrived (else None, and the page is asked for)."""
         if self._source is None or not 0 <= index < self._count:
