@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from msgterm.domain.clients import ClientInput
 from msgterm.domain.folders import FolderView
-from msgterm.domain.provider_message import Direction, ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMessage, Status
 from msgterm.store import Store
 
 DEMO_BUSINESS_NUMBER = "+12125550100"
@@ -216,7 +216,7 @@ def build_demo(
                     store.finish_send(
                         member,
                         sending.id,
-                        ProviderMessage(sid(), Direction.OUTBOUND, DEMO_BUSINESS_NUMBER, phone, body, "delivered", at, at),
+                        ProviderMessage(sid(), Direction.OUTBOUND, DEMO_BUSINESS_NUMBER, phone, body, Status.DELIVERED, at, at),
                     )
                 else:
                     inbound = who == "in"
@@ -226,7 +226,7 @@ def build_demo(
                         phone if inbound else DEMO_BUSINESS_NUMBER,
                         DEMO_BUSINESS_NUMBER if inbound else phone,
                         body,
-                        "received" if inbound else "delivered",
+                        Status.RECEIVED if inbound else Status.DELIVERED,
                         at,
                         at,
                     )
@@ -259,7 +259,7 @@ def build_demo(
                         f"+1917555{rng.randint(200, 299):04d}",
                         DEMO_BUSINESS_NUMBER,
                         body,
-                        "received",
+                        Status.RECEIVED,
                         clock.now,
                         clock.now,
                     )

@@ -14,7 +14,37 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"
 
 
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "read", "canceled", "partially_delivered"})
+class Status(StrEnum):
+    """A message's status: Twilio's words, and two of ours (``sending`` before Twilio
+    answered, ``unconfirmed`` when we could not tell whether it took the message). A status
+    Twilio adds later is kept as the string it sends."""
+
+    SENDING = "sending"
+    UNCONFIRMED = "unconfirmed"
+    QUEUED = "queued"
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    RECEIVED = "received"
+    READ = "read"
+    CANCELED = "canceled"
+    PARTIALLY_DELIVERED = "partially_delivered"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        Status.DELIVERED,
+        Status.UNDELIVERED,
+        Status.FAILED,
+        Status.RECEIVED,
+        Status.READ,
+        Status.CANCELED,
+        Status.PARTIALLY_DELIVERED,
+    }
+)
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})

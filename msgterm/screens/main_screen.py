@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 from msgterm.domain.errors import MsgtermError
 from msgterm.domain.folders import FolderView
 from msgterm.domain.provider_errors import can_retry
+from msgterm.domain.provider_message import Status
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.search_query import SearchQuery, parse
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
@@ -601,7 +602,7 @@ class MainScreen(Screen):
         store = self.store
 
         def retry(messages) -> None:
-            failed = [m for m in messages if m.status == "failed" and m.sid is None]
+            failed = [m for m in messages if m.status == Status.FAILED and m.sid is None]
             retryable = [m for m in failed if can_retry(m.error_code)]
             if not retryable:
                 why = " (sending it again cannot help: see the reason under it)" if failed else ""

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from msgterm.domain import folders
 from msgterm.domain.folders import ConversationState, Folder
 from msgterm.domain.permissions import Action, StaffMember, require
-from msgterm.domain.provider_message import Direction, ProviderMessage, opt_keyword
+from msgterm.domain.provider_message import Direction, ProviderMessage, Status, opt_keyword
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import segment_info
 from msgterm.store import schema
@@ -334,7 +334,11 @@ class IngestStore(ConversationStore):
         waiting: dict[tuple[str, str], list] = {}
         for row in conn.execute(
             select(msg_t.c.id, msg_t.c.conversation_id, msg_t.c.to_number, msg_t.c.body)
-            .where(msg_t.c.sid.is_(None), msg_t.c.direction == Direction.OUTBOUND, msg_t.c.status.in_(("sending", "unconfirmed")))
+            .where(
+                msg_t.c.sid.is_(None),
+                msg_t.c.direction == Direction.OUTBOUND,
+                msg_t.c.status.in_((Status.SENDING, Status.UNCONFIRMED)),
+            )
             .order_by(msg_t.c.id)
         ):
             waiting.setdefault((row.to_number, row.body), []).append(row)
@@ -567,7 +571,7 @@ class IngestStore(ConversationStore):
                         conversation_id=conversation_id,
                         direction=Direction.OUTBOUND,
                         body=body,
-                        status="sending",
+                        status=Status.SENDING,
                         from_number=self.business_number,
                         to_number=phone,
                         created_at=now,
@@ -590,8 +594,8 @@ class IngestStore(ConversationStore):
         with self.write() as conn:
             conn.execute(
                 update(msg_t)
-                .where(msg_t.c.id == message_id, msg_t.c.status == "failed", msg_t.c.sid.is_(None))
-                .values(status="sending", error_code=None, error_message=None, created_at=now, staff_id=staff.id)
+                .where(msg_t.c.id == message_id, msg_t.c.status == Status.FAILED, msg_t.c.sid.is_(None))
+                .values(status=Status.SENDING, error_code=None, error_message=None, created_at=now, staff_id=staff.id)
             )
             conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
             self._touch(conn, [conversation_id])
@@ -615,7 +619,7 @@ class IngestStore(ConversationStore):
                     update(msg_t)
                     .where(msg_t.c.id == message_id)
                     .values(
-                        status="unconfirmed",
+                        status=Status.UNCONFIRMED,
                         error_message=f"Twilio answered with {accepted.sid}, which is stored for another number; "
                         "msgterm will look for this message in Twilio's log before anything is resent.",
                     )
@@ -635,7 +639,7 @@ class IngestStore(ConversationStore):
         return self.message(message_id)
 
     def fail_send(
-        self, message_id: int, code: int | None, text: str, status: str = "failed", *, fence: tuple[str, int] | None = None
+        self, message_id: int, code: int | None, text: str, status: str = Status.FAILED, *, fence: tuple[str, int] | None = None
     ) -> MessageRecord:
         """The provider refused the message (or we could not tell): keep why, as ``status``."""
         with self.write() as conn:
@@ -661,7 +665,9 @@ class IngestStore(ConversationStore):
         with self.read() as conn:
             ids = conn.scalars(
                 select(msg_t.c.id).where(
-                    msg_t.c.sid.is_(None), msg_t.c.direction == Direction.OUTBOUND, msg_t.c.status.in_(("sending", "unconfirmed"))
+                    msg_t.c.sid.is_(None),
+                    msg_t.c.direction == Direction.OUTBOUND,
+                    msg_t.c.status.in_((Status.SENDING, Status.UNCONFIRMED)),
                 )
             ).all()
         return [self.message(mid) for mid in ids]

@@ -9,6 +9,7 @@ from msgterm.domain.errors import ValidationError
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.phones import parse_mobile
 from msgterm.domain.provider_errors import can_retry, describe_error
+from msgterm.domain.provider_message import Status
 from msgterm.domain.segments import MAX_BODY_CHARS
 from msgterm.store import Store
 from msgterm.store.records import MessageRecord
@@ -61,7 +62,7 @@ class SendPipeline:
     def retry(self, staff: StaffMember, message_id: int) -> SendResult:
         """Send a failed message again, reusing its row."""
         failed = self.store.message(message_id)
-        if failed.status != "failed" or failed.sid is not None:
+        if failed.status != Status.FAILED or failed.sid is not None:
             raise ValidationError("only a message that failed before Twilio accepted it can be retried")
         if not can_retry(failed.error_code):
             raise ValidationError(f"sending it again cannot help: {describe_error(failed.error_code, failed.error_message)}")
@@ -82,7 +83,7 @@ class SendPipeline:
         except ProviderError as error:
             # We cannot tell whether Twilio took it: the poller reconciles it with the log.
             log.warning("send of message %s unconfirmed: %s", message.id, error)
-            pending = self.store.fail_send(message.id, error.code, f"not confirmed yet: {error}", status="unconfirmed")
+            pending = self.store.fail_send(message.id, error.code, f"not confirmed yet: {error}", status=Status.UNCONFIRMED)
             return SendResult(
                 pending, False, f"not confirmed: {error}. msgterm will check Twilio's log before anything is resent."
             )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from msgterm.domain.provider_message import Direction, ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMessage, Status
 from msgterm.sync.provider import Rejected
 
 REPLIES = (
@@ -75,7 +75,14 @@ class SimulatedProvider:
                 body = self.rng.choice(WALK_INS).format(cls=self.rng.choice(CLASSES))
                 self._log.append(
                     ProviderMessage(
-                        self._sid(), Direction.INBOUND, self.rng.choice(numbers), self.business_number, body, "received", now, now
+                        self._sid(),
+                        Direction.INBOUND,
+                        self.rng.choice(numbers),
+                        self.business_number,
+                        body,
+                        Status.RECEIVED,
+                        now,
+                        now,
                     )
                 )
             self._next_walk_in = now + self.walk_in_every * self.rng.uniform(0.6, 1.4)
@@ -85,7 +92,7 @@ class SimulatedProvider:
         now = self.clock()
         with self._lock:
             message = ProviderMessage(
-                self._sid(), Direction.INBOUND, from_number, self.business_number, body, "received", now, now
+                self._sid(), Direction.INBOUND, from_number, self.business_number, body, Status.RECEIVED, now, now
             )
             self._log.append(message)
         return message
@@ -114,8 +121,8 @@ class SimulatedProvider:
             self._advance()
             for index, message in enumerate(self._log):
                 if message.sid == sid:
-                    if message.status in ("queued", "sent"):
-                        message = replace(message, status="delivered", sent_at=message.sent_at or self.clock())
+                    if message.status in (Status.QUEUED, Status.SENT):
+                        message = replace(message, status=Status.DELIVERED, sent_at=message.sent_at or self.clock())
                         self._log[index] = message
                     return message
         raise Rejected(f"no message {sid}", status=404, code=20404)
@@ -123,11 +130,13 @@ class SimulatedProvider:
     def send_message(self, to: str, body: str) -> ProviderMessage:
         now = self.clock()
         with self._lock:
-            message = ProviderMessage(self._sid(), Direction.OUTBOUND, self.business_number, to, body, "queued", now, None)
+            message = ProviderMessage(self._sid(), Direction.OUTBOUND, self.business_number, to, body, Status.QUEUED, now, None)
             self._log.append(message)
             reply_at = now + self.reply_after * self.rng.uniform(0.5, 1.5)
             reply = self.rng.choice(REPLIES)
             self._pending.append(
-                ProviderMessage(self._sid(), Direction.INBOUND, to, self.business_number, reply, "received", reply_at, reply_at)
+                ProviderMessage(
+                    self._sid(), Direction.INBOUND, to, self.business_number, reply, Status.RECEIVED, reply_at, reply_at
+                )
             )
         return message

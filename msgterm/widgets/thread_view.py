@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from msgterm.domain.phones import format_number
 from msgterm.domain.provider_errors import can_retry, describe_error
+from msgterm.domain.provider_message import Status
 from msgterm.domain.sanitize import clean_line, clean_text
 from msgterm.store.records import ConversationRecord, MessageRecord
 from msgterm.timefmt import local
@@ -68,7 +69,7 @@ def render_thread(
             sender = "automated" if message.automated else (message.staff_username or "staff")
             text.append(f"▶ {when.strftime('%H:%M')}  ", style="bold green")
             text.append(clean_line(sender), style="green")
-            text.append("  " + _status(message), style="red" if message.status in ("failed", "undelivered") else "dim")
+            text.append("  " + _status(message), style="red" if message.status in (Status.FAILED, Status.UNDELIVERED) else "dim")
         if is_hit:
             text.append("  ")
             text.append("◆ search match", style="bold reverse")
@@ -84,10 +85,12 @@ def render_thread(
 
 
 def _status(message: MessageRecord) -> str:
-    if message.status in ("failed", "undelivered"):
+    if message.status in (Status.FAILED, Status.UNDELIVERED):
         why = clean_line(describe_error(message.error_code, message.error_message))
         retry = (
-            " — press R to retry" if message.status == "failed" and message.sid is None and can_retry(message.error_code) else ""
+            " — press R to retry"
+            if message.status == Status.FAILED and message.sid is None and can_retry(message.error_code)
+            else ""
         )
         return f"{message.status}: {why}{retry}"
     return STATUS_WORDS.get(message.status, clean_line(message.status))
