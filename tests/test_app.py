@@ -206,7 +206,17 @@ async def test_viewer_cannot_send_or_archive(tmp_path):
         messages = [n.message for n in app._notifications]
         assert any("cannot archive" in m for m in messages)
         assert any("cannot send" in m for m in messages)
+        # The palette's commands call the actions directly: the same gate refuses them.
+        commands = {c.title: c.callback for c in app.get_system_commands(app.screen)}
+        commands["Mute / unmute"]()
+        commands["Mark as unread"]()
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("cannot mute conversations" in m for m in messages)
+        assert any("cannot mark conversations as unread" in m for m in messages)
+        await app.workers.wait_for_complete()
     assert [(c.id, c.folder, c.unread_count) for c in store.conversations()] == before
+    assert not any(c.muted for c in store.conversations())
 
 
 async def test_hostile_bodies_render_literally_and_the_app_keeps_running(tmp_path):

@@ -50,6 +50,15 @@ THREAD_WINDOW = 60
 SEARCH_PAGE = 50
 #: How long the cursor rests on a conversation before the thread pane previews it.
 PREVIEW_DELAY = 0.12
+#: Actions that need the Send Email/SMS permission, and what a refusal calls them.
+GATED = {
+    "toggle_mute": "mute conversations",
+    "mark_unread": "mark conversations as unread",
+    "archive": "archive conversations",
+    "new_conversation": "start conversations",
+    "retry": "retry failed messages",
+    "reply": "send messages",
+}
 #: A write still waiting for the store after this long says "saving…" on its row.
 SAVING_AFTER = 0.3
 #: How many pages of the list are read to find the conversation that stays selected.
@@ -438,8 +447,7 @@ class MainScreen(Screen):
             return
         if self.open_id is None:
             self.open_conversation(self.current.id)
-        if not self.staff.can_send:
-            self.refuse("send messages")
+        if self.refused("reply"):
             return
         self.query_one("#reply").focus()
 
@@ -489,6 +497,8 @@ class MainScreen(Screen):
         self.calls.write(lambda: fn(staff, conversation.id), stored, finally_=finished)
 
     def action_toggle_mute(self) -> None:
+        if self.refused("toggle_mute"):
+            return
         conversation = self.current
         if conversation is None:
             return
@@ -496,10 +506,14 @@ class MainScreen(Screen):
         self._act(lambda staff, cid: self.store.set_muted(staff, cid, mute), ("Muted {name}" if mute else "Unmuted {name}"))
 
     def action_mark_unread(self) -> None:
+        if self.refused("mark_unread"):
+            return
         self._act(self.store.mark_unread, "Marked {name} as unread")
         self.open_id = None
 
     def action_archive(self) -> None:
+        if self.refused("archive"):
+            return
         self._act(self.store.archive, "Archived {name}")
         self.open_id = None
 
@@ -527,8 +541,7 @@ class MainScreen(Screen):
     def action_new_conversation(self) -> None:
         from msgterm.screens.new_conversation import NewConversation
 
-        if not self.staff.can_send:
-            self.refuse("start conversations")
+        if self.refused("new_conversation"):
             return
 
         staff, store = self.staff, self.store
@@ -596,6 +609,8 @@ class MainScreen(Screen):
             self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
 
     def action_retry(self) -> None:
+        if self.refused("retry"):
+            return
         conversation = self.current
         if conversation is None:
             return
@@ -624,21 +639,23 @@ class MainScreen(Screen):
             self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
 
     def check_action(self, action: str, parameters) -> bool | None:
-        gated = {"toggle_mute", "mark_unread", "archive", "new_conversation", "retry"}
-        if action in gated and not self.staff.can_send:
+        if action in GATED and not self.staff.can_send:
             return None  # shown greyed out; pressing the key explains why (see on_key)
         return True
 
     def on_key(self, event) -> None:
+        """A greyed-out key runs nothing; this says why."""
         if self.staff.can_send or self.focused is self.query_one("#reply"):
             return
-        names = {
-            "m": "mute conversations",
-            "u": "mark conversations as unread",
-            "a": "archive conversations",
-            "n": "start conversations",
-            "R": "retry failed messages",
-        }
-        if event.key in names or event.character in names:
-            self.refuse(names.get(event.key) or names[event.character])
+        action = next((b.action for b in self.BINDINGS if isinstance(b, Binding) and event.key in b.key.split(",")), None)
+        if action in GATED:
+            self.refused(action)
             event.stop()
+
+    def refused(self, action: str) -> bool:
+        """The one permission gate, for keys, the palette and the options menu alike: whether
+        ``action`` is refused to this staff member (and if so, say why)."""
+        if action in GATED and not self.staff.can_send:
+            self.refuse(GATED[action])
+            return True
+        return False
