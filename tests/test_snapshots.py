@@ -26,7 +26,7 @@ def keys(*pressed: str):
 
 
 async def settle(pilot) -> None:
-    for _ in range(3):  # a result may start another read (a list page, the preview)
+    for _ in range(2):  # a result may start another read (a list page, the preview)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
