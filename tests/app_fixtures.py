@@ -58,6 +58,14 @@ def build_store(tmp_path, *, hostile: bool = False, url=None):
     return store, clock
 
 
+async def settled_start(pilot) -> None:
+    """Wait until the main screen shows its first listing and every read it started is done."""
+    while not pilot.app.main_screen.ready:
+        await pilot.pause(0.01)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:
     provider = SimulatedProvider(
         BUSINESS, store.textable_numbers, clock=clock, walk_in_every=timedelta(days=365), reply_after=timedelta(days=365)

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from app_fixtures import make_app
+from app_fixtures import make_app, settled_start
 from click.testing import CliRunner
 from conftest import BUSINESS, T0, FixedClock, add_client, inbound, point_at
 from rich.cells import cell_len
@@ -73,7 +73,7 @@ async def test_directory_values_with_markup_are_sidebar_text_not_markup(tmp_path
     store, clock = hostile_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled_start(pilot)
         sidebar = app.screen.query_one(FilterSidebar)
         for list_id, values in (
             ("#types", store.filter_values().client_types),
@@ -101,7 +101,7 @@ async def test_list_rows_keep_their_columns_whatever_the_name(tmp_path):
     store, clock = hostile_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled_start(pilot)
         listing = app.screen.query_one(ConversationList)
         width = listing.size.width
         name_width = min(20, max(10, width // 3))
@@ -272,6 +272,7 @@ async def test_every_screen_shows_hostile_names_literally(tmp_path):
     chosen = markup[:2] + escapes[:2] + ["漢" * 200, "👨‍👩‍👧‍👦 family"]
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
+        await settled_start(pilot)
         listing = app.screen.query_one(ConversationList)
         for text in chosen:
             client = store.client_by_ref(f"C{CORPUS.index(text) + 1:03d}")

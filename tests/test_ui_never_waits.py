@@ -8,7 +8,7 @@ import sqlite3
 import time
 
 import pytest
-from app_fixtures import build_store, make_app
+from app_fixtures import build_store, make_app, settled_start
 from conftest import inbound
 
 from msgterm.domain.folders import Folder
@@ -34,6 +34,7 @@ async def test_keys_answer_while_another_process_holds_the_write_lock(tmp_path, 
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
+        await settled_start(pilot)
         await pilot.press("4")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -69,6 +70,7 @@ async def test_events_reach_the_main_screen_under_any_modal(tmp_path, modal):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
+        await settled_start(pilot)
         await pilot.press("4")
         await app.workers.wait_for_complete()
         await pilot.pause()

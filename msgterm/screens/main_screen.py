@@ -163,6 +163,11 @@ class MainScreen(Screen):
         self._reloaded(listing, None)
 
     @property
+    def ready(self) -> bool:
+        """Whether the first listing is on screen (the first read runs on a thread of its own)."""
+        return self._painted
+
+    @property
     def msgterm(self) -> MsgtermApp:
         """The app, typed: what this screen takes from it (the store, the staff member, the clock)."""
         return cast("MsgtermApp", self.app)
