@@ -233,19 +233,8 @@ class MsgtermApp(App):
         from msgterm.screens.main_screen import MainScreen
 
         if isinstance(screen, MainScreen):
-            for view in ("unread", "replied", "archived", "all"):
-                yield SystemCommand(
-                    f"Folder: {view.capitalize()}", f"Show the {view} conversations", lambda v=view: screen.action_folder(v)
-                )
-            yield SystemCommand("Next unread", "Open the next unread conversation", screen.action_next_unread)
-            yield SystemCommand("New conversation", "Start a conversation with a client", screen.action_new_conversation)
-            yield SystemCommand("Reply", "Write in the open conversation", screen.action_reply)
-            yield SystemCommand("Mute / unmute", "Stop or restart alerts for this conversation", screen.action_toggle_mute)
-            yield SystemCommand("Mark as unread", "Put this conversation back in Unread", screen.action_mark_unread)
-            yield SystemCommand("Archive", "Move this conversation to Archived", screen.action_archive)
-            yield SystemCommand("Contact history", "The client's messages and events", screen.action_history)
-            yield SystemCommand("Filters", "Narrow the list by date, type, group, location, muted", screen.action_focus_filters)
-            yield SystemCommand(
-                "Search", "Find messages and clients; is:unread, type:, group:, location:, after:, before:", screen.action_search
-            )
+            from msgterm.screens.keymap import palette_commands
+
+            for key in palette_commands():
+                yield SystemCommand(key.command, key.does, lambda k=key: k.run_on(screen))
         yield SystemCommand("Help", "Every key", self.action_help)

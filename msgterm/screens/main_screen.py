@@ -24,6 +24,7 @@ from msgterm.domain.sanitize import clean_line
 from msgterm.domain.search_query import SearchQuery, parse
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.probe import after_paint
+from msgterm.screens.keymap import main_screen_bindings
 from msgterm.store.records import ConversationRecord, Filters, FilterValues
 from msgterm.store.search import SearchResults
 from msgterm.store_calls import StoreCalls
@@ -96,25 +97,7 @@ class MainScreen(Screen):
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
-    BINDINGS = [
-        Binding("1", "folder('unread')", "Unread", id="folder-unread"),
-        Binding("2", "folder('replied')", "Replied", id="folder-replied"),
-        Binding("3", "folder('archived')", "Archived", id="folder-archived"),
-        Binding("4", "folder('all')", "All", id="folder-all"),
-        Binding("]", "next_unread", "Next unread", id="next-unread"),
-        Binding("[", "previous_unread", "Prev unread", id="previous-unread", show=False),
-        Binding("n", "new_conversation", "New", id="new"),
-        Binding("r", "reply", "Reply", id="reply"),
-        Binding("m", "toggle_mute", "Mute", id="mute"),
-        Binding("u", "mark_unread", "Unread", id="mark-unread", show=False),
-        Binding("a", "archive", "Archive", id="archive"),
-        Binding("o", "options", "Options", id="options"),
-        Binding("c", "history", "History", id="history"),
-        Binding("R", "retry", "Retry failed", id="retry", show=False),
-        Binding("f", "focus_filters", "Filters", id="filters", show=False),
-        Binding("slash", "search", "Search", id="search"),
-        Binding("escape", "back", "Back", id="back", show=False),
-    ]
+    BINDINGS = main_screen_bindings()
 
     def __init__(self) -> None:
         super().__init__()

@@ -7,7 +7,7 @@ holds the same tables in Core and imports neither. After changing models.py:
 
     uv run python -m msgterm.store.gen_schema
 
-tests/test_migrations.py fails while schema.py is out of date.
+tests/unit/test_migrations.py fails while schema.py is out of date.
 """
 
 from __future__ import annotations

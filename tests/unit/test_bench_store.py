@@ -9,7 +9,7 @@ from pathlib import Path
 from msgterm.domain.search_query import parse
 from msgterm.store import open_store
 
-MAKE_STORE = Path(__file__).resolve().parent.parent / "bench" / "make_store.py"
+MAKE_STORE = Path(__file__).resolve().parents[2] / "bench" / "make_store.py"
 
 
 def test_a_generated_store_reads_back_through_the_store_api(tmp_path):

@@ -275,7 +275,7 @@ async def test_help_lists_every_key(tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         text = str(app.screen.query_one("Static").render())
-        for key in ("j / k", "g / G", "enter", "escape", "tab", "] / [", "ctrl+p", "?", "q"):
+        for key in ("j / k", "g / G", "enter", "escape", "tab", "]", "[", "ctrl+p", "?", "q"):
             assert key in text
         for word in (
             "Unread",

@@ -78,7 +78,7 @@ def message_sids(lines) -> list[str]:
 
 
 def test_message_json_matches_twilio_openapi(twilio):
-    schema = json.loads((Path(__file__).parent / "data" / "twilio_api_v2010_messages.json").read_text())
+    schema = json.loads((Path(__file__).parents[1] / "data" / "twilio_api_v2010_messages.json").read_text())
     props = schema["message"]["properties"]
     record = twilio.public(twilio.inbound("+12125550201", "hi", now()))
     assert set(record) == set(props)

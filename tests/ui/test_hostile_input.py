@@ -25,7 +25,7 @@ from msgterm.store import open_store
 from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.filter_sidebar import FilterSidebar
 
-CORPUS: list[str] = json.loads((Path(__file__).parent / "data" / "hostile_strings.json").read_text())["strings"]
+CORPUS: list[str] = json.loads((Path(__file__).parents[1] / "data" / "hostile_strings.json").read_text())["strings"]
 #: What must never reach a terminal: ESC, other C0 controls but newline and tab, DEL, C1.
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufe0f\ufeff]")

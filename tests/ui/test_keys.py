@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 from msgterm.app import MsgtermApp
-from msgterm.screens.help_screen import KEYS, SEARCH_SYNTAX
+from msgterm.screens.keymap import SEARCH_SYNTAX, help_rows
 from msgterm.screens.main_screen import MainScreen
 from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.thread_view import ThreadView
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 #: How the README and the help write a key, and Textual's name for it.
 NAMES = {"↓": "down", "↑": "up", "/": "slash", "?": "question_mark"}
 #: Keys Textual itself binds (focus and the command palette).
@@ -50,7 +50,7 @@ def readme_keys() -> set[str]:
 
 
 def help_keys() -> set[str]:
-    return {key for section, rows in KEYS if section != SEARCH_SYNTAX for cell, _words in rows for key in written(cell)}
+    return {key for section, rows in help_rows() if section != SEARCH_SYNTAX for cell, _words in rows for key in written(cell)}
 
 
 def main_screen_keys() -> set[str]:

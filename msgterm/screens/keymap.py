@@ -1,0 +1,142 @@
+"""Every key of the app, defined once: the main screen's bindings, the help screen and the
+command palette are all made from this table (tests/ui/test_keys.py checks the README's
+key table against it)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from textual.actions import parse
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+#: How help writes a key Textual names otherwise.
+SHOWN = {"down": "↓", "up": "↑", "slash": "/", "question_mark": "?", "asterisk": "*", "left_square_bracket": "["}
+
+
+@dataclass(frozen=True)
+class Key:
+    """One row of help: the keys, what they do, and where else they appear."""
+
+    #: Textual's key names, comma-separated ("j,down").
+    keys: str
+    #: What the key does, in help and, when ``command`` is set, in the palette.
+    does: str
+    #: The main screen action it runs; empty when a widget binds it (the list, the thread).
+    action: str = ""
+    #: The footer's word for it; empty keeps it out of the footer.
+    label: str = ""
+    #: The command palette's title; empty keeps it out of the palette.
+    command: str = ""
+    #: How help writes the keys, when not one by one ("j / k, ↓ / ↑").
+    written: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.written or " / ".join(SHOWN.get(k, k) for k in self.keys.split(","))
+
+    @property
+    def binding_id(self) -> str:
+        """A stable id for the binding (Textual's keymaps name bindings by id)."""
+        return re.sub(r"[^a-z0-9]+", "-", self.action.lower()).strip("-")
+
+    def run_on(self, node: DOMNode) -> None:
+        """Run the action on ``node`` itself, past ``check_action`` (which greys a key a staff
+        member may not use): the action's own gate then says why it is refused."""
+        _namespace, name, params = parse(self.action)
+        getattr(node, f"action_{name}")(*params)
+
+    def binding(self) -> Binding:
+        return Binding(self.keys, self.action, self.label or self.does, show=bool(self.label), id=self.binding_id)
+
+
+MOVING = "Moving"
+SEARCH_SYNTAX = "In the search box"
+
+SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
+    (
+        "Folders",
+        (
+            Key("1", "Unread", action="folder('unread')", label="Unread", command="Folder: Unread"),
+            Key("2", "Replied", action="folder('replied')", label="Replied", command="Folder: Replied"),
+            Key("3", "Archived", action="folder('archived')", label="Archived", command="Folder: Archived"),
+            Key("4", "All", action="folder('all')", label="All", command="Folder: All"),
+            Key(
+                "f",
+                "filters (date, type, group, location, muted)",
+                action="focus_filters",
+                command="Filters",
+            ),
+        ),
+    ),
+    (
+        MOVING,
+        (
+            Key("j,k,down,up", "move in the list", written="j / k, ↓ / ↑"),
+            Key("g,G", "top / bottom", written="g / G"),
+            Key("enter", "open the conversation"),
+            Key("escape", "back to the list", action="back"),
+            Key("tab", "next pane"),
+            Key("]", "open the next unread conversation", action="next_unread", label="Next unread", command="Next unread"),
+            Key("[", "open the previous unread conversation", action="previous_unread", command="Previous unread"),
+        ),
+    ),
+    (
+        "Conversation",
+        (
+            Key("r", "reply (enter sends)", action="reply", label="Reply", command="Reply"),
+            Key("n", "new conversation", action="new_conversation", label="New", command="New conversation"),
+            Key("m", "mute / unmute", action="toggle_mute", label="Mute", command="Mute / unmute"),
+            Key("u", "mark as unread", action="mark_unread", command="Mark as unread"),
+            Key("a", "archive", action="archive", label="Archive", command="Archive"),
+            Key("o", "options menu", action="options", label="Options"),
+            Key("c", "contact history", action="history", label="History", command="Contact history"),
+            Key("R", "retry the last failed message", action="retry", command="Retry failed message"),
+        ),
+    ),
+    (
+        "Search",
+        (
+            Key("slash", "search as you type, within the folder and filters", action="search", label="Search", command="Search"),
+            Key("enter,down", "from the box to the results", written="enter / ↓"),
+            Key("enter", "open a hit at the matching message"),
+            Key("escape", "end the search"),
+        ),
+    ),
+    (
+        SEARCH_SYNTAX,
+        (
+            Key("", "every word in a message (the last may be unfinished)", written="words"),
+            Key("", "any part of a client's name, number, email, UID or client ID", written="0142, ada@, C-17"),
+            Key("", "also is:replied, is:archived, is:muted", written="is:unread"),
+            Key("", "client type", written="type:member"),
+            Key("", "client group (quotes for spaces)", written='group:"yoga regulars"'),
+            Key("", "home location", written="location:downtown"),
+            Key("", "on or after a day; before:2026-11-01 before a day", written="after:2026-10-01"),
+        ),
+    ),
+    (
+        "App",
+        (
+            Key("question_mark", "this help"),
+            Key("ctrl+p", "command palette"),
+            Key("q", "quit"),
+        ),
+    ),
+)
+
+
+def main_screen_bindings() -> list[Binding]:
+    """The main screen's bindings, in the order of help."""
+    return [key.binding() for _section, keys in SECTIONS for key in keys if key.action]
+
+
+def help_rows() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Help's sections: (title, ((keys as written, what they do), ...))."""
+    return tuple((section, tuple((key.shown, key.does) for key in keys)) for section, keys in SECTIONS)
+
+
+def palette_commands() -> list[Key]:
+    """The main screen's commands for the palette, in the order of help."""
+    return [key for _section, keys in SECTIONS for key in keys if key.command and key.action]
