@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from textual.actions import parse
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
 #: How help writes a key Textual names otherwise.
@@ -127,7 +127,7 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
 )
 
 
-def main_screen_bindings() -> list[Binding]:
+def main_screen_bindings() -> list[BindingType]:
     """The main screen's bindings, in the order of help."""
     return [key.binding() for _section, keys in SECTIONS for key in keys if key.action]
 
