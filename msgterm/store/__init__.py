@@ -4,12 +4,17 @@ Store API that hands out plain values."""
 from __future__ import annotations
 
 from msgterm.store.base import Clock, utcnow
-from msgterm.store.ingest import HistoryMark, IngestStore, LeaseLost, SyncStatus
+from msgterm.store.ingest import HistoryMark, IngestStore
+from msgterm.store.lease import LeaseLost, SyncStatus
 from msgterm.store.search import SearchStore
+from msgterm.store.sends import SendStore
 
 
-class Store(IngestStore, SearchStore):
-    """The whole store API: directory, conversations, search, sync and sending."""
+class Store(IngestStore, SendStore, SearchStore):
+    """The whole store, for the app and the CLI: directory and conversations (directory.py,
+    conversations.py), search (search.py), the sync state and lease (lease.py), ingest
+    (ingest.py) and sends (sends.py). The poller and the send pipeline see only the parts
+    their protocols name (sync/ports.py)."""
 
 
 def open_store(url_or_path, *, clock: Clock = utcnow, business_number: str = "", migrate: bool = True) -> Store:

@@ -1,32 +1,27 @@
-"""What the poller and the send pipeline write: provider messages, sends, the lease."""
+"""What the poller writes: the provider's messages, in batches, fenced by the lease."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 
-from sqlalchemy import BindParameter, Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from msgterm.domain import folders
 from msgterm.domain.folders import ConversationState, Folder
-from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.provider_message import Direction, ProviderMessage, Status, opt_keyword
 from msgterm.domain.sanitize import clean_line
-from msgterm.domain.segments import segment_info
-from msgterm.store import schema
-from msgterm.store.base import inserted_id, scalar_int
-from msgterm.store.conversations import ConversationStore, conv_t, conversation_record, event_t, msg_t, preview_of
+from msgterm.store.base import scalar_int
+from msgterm.store.conversations import conv_t, conversation_record, event_t, msg_t, preview_of
 from msgterm.store.directory import client_t
-from msgterm.store.records import IngestResult, MessageRecord
+from msgterm.store.lease import DEFAULT_SYNC, LeaseStore, sync_t
+from msgterm.store.records import IngestResult
 
 log = logging.getLogger(__name__)
 
-sync_t = schema.sync_state
-DEFAULT_SYNC = "default"
 ALERTS_PER_BATCH = 20
 #: What a provider message and its stored row share, by name.
 MESSAGE_FIELDS = (
@@ -42,12 +37,7 @@ MESSAGE_FIELDS = (
     "num_segments",
     "num_media",
 )
-#: Our sends are refreshed by SID until final, for this long after they were sent.
-REFRESH_FOR = timedelta(days=3)
 FOLDERS = {folder.value: folder for folder in Folder}  # a dict lookup: Folder(value) is a slow Enum call per row
-UNFINISHED_OUTBOUND = next(index for index in msg_t.indexes if index.name == "ix_message_unfinished_outbound").dialect_options[
-    "sqlite"
-]["where"]
 
 
 #: What a record the store cannot keep raises while its batch is written: a value the
@@ -58,25 +48,6 @@ UNSTORABLE = (DataError, IntegrityError, ValueError)
 
 class _Rehearsed(Exception):
     """Ends a rehearsal transaction: it worked, and is rolled back."""
-
-
-class LeaseLost(Exception):
-    """This process no longer holds the polling lease; its batch was not committed."""
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    watermark: datetime | None
-    last_sync_at: datetime | None
-    last_error: str | None
-    paused_reason: str | None
-    lease_holder: str | None
-    lease_expires_at: datetime | None
-    lease_generation: int
-    history_since: datetime | None = None
-    history_reached: datetime | None = None
-    history_messages: int = 0
-    history_complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,114 +65,7 @@ class HistoryMark:
     watermark: datetime | None = None
 
 
-class IngestStore(ConversationStore):
-    # ---- sync state and the polling lease ----------------------------------------------
-
-    def _sync_row(self, conn: Connection, lock: bool = False):
-        query = select(sync_t).where(sync_t.c.name == DEFAULT_SYNC)
-        if lock and self.dialect == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
-        if row is None:
-            conn.execute(insert(sync_t).values(name=DEFAULT_SYNC, lease_generation=0))
-            row = conn.execute(query).first()
-        return row
-
-    def sync_status(self) -> SyncStatus:
-        with self.read() as conn:
-            row = conn.execute(select(sync_t).where(sync_t.c.name == DEFAULT_SYNC)).first()
-        if row is None:
-            return SyncStatus(None, None, None, None, None, None, 0)
-        return SyncStatus(
-            watermark=row.watermark,
-            last_sync_at=row.last_sync_at,
-            last_error=row.last_error,
-            paused_reason=row.paused_reason,
-            lease_holder=row.lease_holder,
-            lease_expires_at=row.lease_expires_at,
-            lease_generation=row.lease_generation,
-            history_since=row.history_since,
-            history_reached=row.history_reached,
-            history_messages=row.history_messages,
-            history_complete=bool(row.history_complete),
-        )
-
-    def acquire_lease(self, holder: str, ttl: timedelta, *, holder_is_gone: Callable[[str], bool] | None = None) -> int | None:
-        """Take or renew the polling lease. Returns its generation, or None when another holds it.
-
-        A live lease of another holder is taken over at once when ``holder_is_gone`` says that
-        holder's process no longer exists (it can tell only for processes on this machine).
-        """
-        with self.write() as conn:
-            row = self._sync_row(conn, lock=True)
-            now = self.clock()
-            live = row.lease_holder is not None and row.lease_expires_at is not None and row.lease_expires_at > now
-            if live and row.lease_holder != holder and not (holder_is_gone and holder_is_gone(row.lease_holder)):
-                return None
-            generation = row.lease_generation if live else row.lease_generation + 1
-            conn.execute(
-                update(sync_t)
-                .where(sync_t.c.name == DEFAULT_SYNC)
-                .values(lease_holder=holder, lease_expires_at=now + ttl, lease_generation=generation)
-            )
-            return generation
-
-    def renew_lease(self, holder: str, generation: int, ttl: timedelta) -> None:
-        """Push the lease's expiry on while a long cycle works; LeaseLost if it is not ours any more."""
-        with self.write() as conn:
-            renewed = conn.execute(
-                update(sync_t)
-                .where(sync_t.c.name == DEFAULT_SYNC, sync_t.c.lease_holder == holder, sync_t.c.lease_generation == generation)
-                .values(lease_expires_at=self.clock() + ttl)
-            ).rowcount
-            if not renewed:
-                raise LeaseLost(self._lost_words(self._sync_row(conn)))
-
-    def mark_synced(self, at: datetime) -> None:
-        """A store whose history is all here already (the demo's): sync reads only what comes after ``at``."""
-        with self.write() as conn:
-            self._sync_row(conn)
-            conn.execute(
-                update(sync_t)
-                .where(sync_t.c.name == DEFAULT_SYNC)
-                .values(watermark=at, history_since=at, history_reached=at, history_complete=True)
-            )
-
-    def release_lease(self, holder: str) -> None:
-        with self.write() as conn:
-            conn.execute(
-                update(sync_t)
-                .where(sync_t.c.name == DEFAULT_SYNC, sync_t.c.lease_holder == holder)
-                .values(lease_holder=None, lease_expires_at=None)
-            )
-
-    def _check_fence(self, conn: Connection, holder: str, generation: int) -> None:
-        """Commit only while (holder, generation) holds the lease.
-
-        The check runs inside the write transaction, which no takeover can pass, so a lease
-        that is still ours commits even when its expiry has passed: nobody else took it.
-        """
-        row = self._sync_row(conn, lock=True)
-        if row.lease_holder != holder or row.lease_generation != generation:
-            raise LeaseLost(self._lost_words(row))
-
-    def _lost_words(self, row) -> str:
-        if row.lease_holder is None:
-            return "the polling lease was given up while this process polled (another process released or reset it)"
-        return f"the polling lease expired and {row.lease_holder} took it over (generation {row.lease_generation})"
-
-    def record_sync_outcome(
-        self, *, error: str | None = None, paused: str | None = None, fence: tuple[str, int] | None = None
-    ) -> None:
-        with self.write() as conn:
-            if fence is not None:
-                self._check_fence(conn, *fence)
-            self._sync_row(conn)
-            values: dict[str, object] = {"last_error": error, "paused_reason": paused}
-            if error is None and paused is None:
-                values["last_sync_at"] = self.clock()
-            conn.execute(update(sync_t).where(sync_t.c.name == DEFAULT_SYNC).values(**values))
-
+class IngestStore(LeaseStore):
     # ---- messages from the provider ------------------------------------------------------
 
     def ingest(
@@ -537,141 +401,3 @@ class IngestStore(ConversationStore):
             staff=None,
             detail=body.strip()[:20],
         )
-
-    def unfinished_outbound(self, limit: int = 500, younger_than: timedelta = REFRESH_FOR) -> list[MessageRecord]:
-        """Our own sends (not another system's) whose status is not final yet, to refresh by SID.
-
-        Only those younger than ``younger_than``: a text that never gets a delivery receipt
-        stays ``sent`` for ever and would be asked about every cycle. The condition is the
-        partial index's own, word for word: SQLite uses a partial index only for a query
-        that repeats its terms (with the same constants, not parameters).
-        """
-        with self.read() as conn:
-            ids = conn.scalars(
-                select(msg_t.c.id)
-                .where(UNFINISHED_OUTBOUND, msg_t.c.automated.is_(False), msg_t.c.created_at >= self.clock() - younger_than)
-                .order_by(msg_t.c.id)
-                .limit(limit)
-            ).all()
-        return [self.message(mid) for mid in ids]
-
-    # ---- the send pipeline's writes -----------------------------------------------------------
-
-    def begin_send(self, staff: StaffMember, conversation_id: int, body: str) -> MessageRecord:
-        """Store an outbound message as ``sending`` before the provider is called."""
-        require(staff, Action.SEND)
-        now = self.clock()
-        with self.write() as conn:
-            phone = conn.scalar(select(conv_t.c.phone).where(conv_t.c.id == conversation_id))
-            indexed_up_to = self.last_message_id(conn)
-            mid = inserted_id(
-                conn.execute(
-                    insert(msg_t).values(
-                        sid=None,
-                        conversation_id=conversation_id,
-                        direction=Direction.OUTBOUND,
-                        body=body,
-                        status=Status.SENDING,
-                        from_number=self.business_number,
-                        to_number=phone,
-                        created_at=now,
-                        num_segments=segment_info(body).segments,
-                        num_media=0,
-                        staff_id=staff.id,
-                        automated=False,
-                    )
-                )
-            )
-            self.index_messages(conn, indexed_up_to)
-            self._bump_activity(conn, conversation_id, now, body, Direction.OUTBOUND)
-            self._touch(conn, [conversation_id])
-        return self.message(mid)
-
-    def restart_send(self, staff: StaffMember, message_id: int) -> MessageRecord:
-        """Put a failed message back to ``sending`` for a retry; the same row is reused."""
-        require(staff, Action.RETRY)
-        now = self.clock()
-        with self.write() as conn:
-            conn.execute(
-                update(msg_t)
-                .where(msg_t.c.id == message_id, msg_t.c.status == Status.FAILED, msg_t.c.sid.is_(None))
-                .values(status=Status.SENDING, error_code=None, error_message=None, created_at=now, staff_id=staff.id)
-            )
-            conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
-            self._touch(conn, [conversation_id])
-        return self.message(message_id)
-
-    def finish_send(self, staff: StaffMember, message_id: int, accepted: ProviderMessage) -> MessageRecord:
-        """The provider accepted the message: keep its SID and status; the thread is Replied.
-
-        A poller (this terminal's or another's) may have stored the same SID from the log
-        first, as another system's message: that copy is the same text, so it gives way to
-        this row. A SID stored for a different recipient is no copy: this row is kept as
-        unconfirmed, for the poller to reconcile against the log, never resent.
-        """
-        with self.write() as conn:
-            mine = conn.execute(select(msg_t.c.conversation_id, msg_t.c.to_number).where(msg_t.c.id == message_id)).one()
-            other = conn.execute(
-                select(msg_t.c.id, msg_t.c.to_number).where(msg_t.c.sid == accepted.sid, msg_t.c.id != message_id)
-            ).first()
-            if other is not None and other.to_number != mine.to_number:
-                conn.execute(
-                    update(msg_t)
-                    .where(msg_t.c.id == message_id)
-                    .values(
-                        status=Status.UNCONFIRMED,
-                        error_message=f"Twilio answered with {accepted.sid}, which is stored for another number; "
-                        "msgterm will look for this message in Twilio's log before anything is resent.",
-                    )
-                )
-                self._touch(conn, [mine.conversation_id])
-            else:
-                if other is not None:
-                    conn.execute(delete(msg_t).where(msg_t.c.id == other.id))
-                conn.execute(
-                    update(msg_t)
-                    .where(msg_t.c.id == message_id)
-                    .values(
-                        sid=accepted.sid, status=accepted.status, num_segments=accepted.num_segments, sent_at=accepted.sent_at
-                    )
-                )
-                self._apply(conn, mine.conversation_id, folders.staff_outbound_message, event="send", staff=staff)
-        return self.message(message_id)
-
-    def fail_send(
-        self, message_id: int, code: int | None, text: str, status: str = Status.FAILED, *, fence: tuple[str, int] | None = None
-    ) -> MessageRecord:
-        """The provider refused the message (or we could not tell): keep why, as ``status``."""
-        with self.write() as conn:
-            if fence is not None:
-                self._check_fence(conn, *fence)
-            conn.execute(update(msg_t).where(msg_t.c.id == message_id).values(status=status, error_code=code, error_message=text))
-            conversation_id = conn.scalar(select(msg_t.c.conversation_id).where(msg_t.c.id == message_id))
-            self._touch(conn, [conversation_id])
-        return self.message(message_id)
-
-    def record_opt_out(self, conversation_id: int, detail: str) -> None:
-        """Twilio refused a send because the client opted out with the carrier: mark them so."""
-        with self.write() as conn:
-            client_pk = conn.scalar(select(conv_t.c.client_id).where(conv_t.c.id == conversation_id))
-            if client_pk is not None:
-                self.set_opted_out(conn, client_pk, True)
-            self._apply(
-                conn, conversation_id, folders.automated_outbound_message, event="opt_out", staff=None, detail=detail[:20]
-            )
-
-    def unsent_messages(self) -> list[MessageRecord]:
-        """Messages left ``sending`` (or unconfirmed) without a SID, e.g. by a crash mid-send."""
-        with self.read() as conn:
-            ids = conn.scalars(
-                select(msg_t.c.id).where(
-                    msg_t.c.sid.is_(None),
-                    msg_t.c.direction == Direction.OUTBOUND,
-                    msg_t.c.status.in_((Status.SENDING, Status.UNCONFIRMED)),
-                )
-            ).all()
-        return [self.message(mid) for mid in ids]
-
-    def opted_out_phone(self, phone: str) -> bool:
-        with self.read() as conn:
-            return bool(conn.scalar(select(client_t.c.opted_out).where(client_t.c.mobile_phone == phone).limit(1)))

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from msgterm.store import LeaseLost, Store
+from msgterm.store import LeaseLost
 from msgterm.store.errors import StoreBusy, describe_database_error
 from msgterm.sync.cycle import Cycle, CycleReport, HistoryProgress
+from msgterm.sync.ports import SyncLedger
 from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class LeaseKeeper:
     """Renews the polling lease every third of its lifetime while a cycle works, from a
     thread of its own, so that a slow page or a long batch never lets it run out."""
 
-    def __init__(self, store: Store, holder: str, generation: int, ttl: timedelta) -> None:
+    def __init__(self, store: SyncLedger, holder: str, generation: int, ttl: timedelta) -> None:
         self.store, self.holder, self.generation, self.ttl = store, holder, generation, ttl
         self.lost: LeaseLost | None = None
         self._stop = threading.Event()
@@ -105,7 +106,7 @@ class Poller:
 
     def __init__(
         self,
-        store: Store,
+        store: SyncLedger,
         provider: Provider,
         *,
         history_days: int = 90,

@@ -11,8 +11,8 @@ from msgterm.domain.phones import parse_mobile
 from msgterm.domain.provider_errors import can_retry, describe_error
 from msgterm.domain.provider_message import Status
 from msgterm.domain.segments import MAX_BODY_CHARS
-from msgterm.store import Store
 from msgterm.store.records import MessageRecord
+from msgterm.sync.ports import SendLedger
 from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimited, Rejected
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def check_body(body: str) -> str:
 
 
 class SendPipeline:
-    def __init__(self, store: Store, provider: Provider, region: str = "US") -> None:
+    def __init__(self, store: SendLedger, provider: Provider, region: str = "US") -> None:
         self.store = store
         self.provider = provider
         self.region = region

@@ -415,7 +415,7 @@ def test_unfinished_outbound_are_exactly_our_recent_sends_not_final_yet_read_thr
     from sqlalchemy import event
 
     from msgterm.domain.provider_message import FINAL_STATUSES, ProviderMessage
-    from msgterm.store.ingest import REFRESH_FOR, UNFINISHED_OUTBOUND
+    from msgterm.store.sends import REFRESH_FOR, UNFINISHED_OUTBOUND
 
     statuses = [
         "queued",
