@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -18,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from msgterm.domain.permissions import StaffMember
 from msgterm.domain.sanitize import clean_line
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
+from msgterm.preferences import load_theme, save_theme
 from msgterm.store import Store
 from msgterm.sync.cycle import HistoryProgress
 from msgterm.sync.poller import Poller, PollLoop, holder_name
@@ -56,6 +58,7 @@ class MsgtermApp(App):
         watch_changes: bool = True,
         start_poller: bool = True,
         freeze_heap: bool = False,
+        preferences: Path | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -84,10 +87,17 @@ class MsgtermApp(App):
             else None
         )
         self.main_screen: Screen | None = None
+        #: Where the chosen theme is remembered (preferences.py); None in tests.
+        self.preferences = preferences
+        self._theme_restored = False
         self._stop = threading.Event()
         self._change_seq = 0
 
     def on_mount(self) -> None:
+        remembered = load_theme(self.preferences) if self.preferences else None
+        if remembered in self.available_themes:
+            self.theme = remembered
+        self._theme_restored = True  # from now on a theme change is the user's choice
         if self.first_run_config is not None:
             from msgterm.screens.first_run import FirstRunScreen
 
@@ -97,6 +107,10 @@ class MsgtermApp(App):
 
         self.main_screen = MainScreen()
         self.push_screen(self.main_screen)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.preferences is not None and self._theme_restored:
+            save_theme(self.preferences, theme)
 
     # ---- background work ---------------------------------------------------------------------
 

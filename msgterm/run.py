@@ -49,6 +49,7 @@ def run_app(obj: Context, *, demo: bool) -> None:
             run_app(obj, demo=True)
         return
     from msgterm.app import MsgtermApp
+    from msgterm.preferences import preferences_path
 
     store = obj.store
     app = MsgtermApp(
@@ -61,6 +62,7 @@ def run_app(obj: Context, *, demo: bool) -> None:
         history_days=settings.twilio.history_days,
         bell=settings.bell,
         freeze_heap=True,
+        preferences=preferences_path(),
     )
     app.run()
 

@@ -45,7 +45,7 @@ class ConversationList(ScrollView, can_focus=True):
     ConversationList > .conversation-list--cursor { background: $accent 40%; }
     ConversationList:focus > .conversation-list--cursor { background: $accent; color: $text; }
     ConversationList > .conversation-list--unread { text-style: bold; }
-    ConversationList > .conversation-list--dim { color: $text-muted; }
+    ConversationList > .conversation-list--dim { color: $text-muted; background: $surface; }
     ConversationList > .conversation-list--badge { color: $warning; text-style: bold; }
     """
     COMPONENT_CLASSES = {
@@ -237,7 +237,7 @@ class ConversationList(ScrollView, can_focus=True):
         base = self.rich_style
         if record is None:
             if 0 <= index < self._count:  # its page is on its way
-                dim = base + self.get_component_rich_style("conversation-list--dim", partial=True)
+                dim = base + self._dim()
                 return Strip([Segment("  …".ljust(width), dim)], width)
             return Strip.blank(width, base)
         style = base
@@ -246,6 +246,12 @@ class ConversationList(ScrollView, can_focus=True):
         if index == self.cursor:
             style += self.get_component_rich_style("conversation-list--cursor")
         return Strip(self._segments(record, width, style), width).crop(0, width)
+
+    def _dim(self) -> Style:
+        """The muted colour of previews and times. Textual's ``$text-muted`` is "auto 60%",
+        a contrast to a background: taken against the list's own (the component class has
+        it), as a colour alone, so that the cursor's background still shows under it."""
+        return Style(color=self.get_component_rich_style("conversation-list--dim").color)
 
     def _forget_drawn(self) -> None:
         """Rows, styles or times changed: draw every row afresh."""
@@ -261,7 +267,7 @@ class ConversationList(ScrollView, can_focus=True):
         self.set_interval(30, self._forget_drawn)
 
     def _segments(self, record: ConversationRecord, width: int, style: Style) -> list[Segment]:
-        dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
+        dim = style + self._dim()
         badge_style = style + self.get_component_rich_style("conversation-list--badge", partial=True)
         when = " " + ("saving…" if record.id in self.saving else relative(record.last_activity_at, self.clock())).rjust(6)
         marks = ("M" if record.muted else " ") + ("A" if record.folder is Folder.ARCHIVED else " ")
