@@ -45,4 +45,6 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
             )
         elif entry.event:
             record.update(event=entry.event.kind, staff=entry.event.staff_username)
+            if entry.event.kind == "undo":
+                record["undid"] = entry.event.detail
         yield json.dumps(record, ensure_ascii=False).translate(_TERMINAL_UNSAFE)

@@ -100,3 +100,26 @@ def archived(state: ConversationState) -> Outcome:
 def muted(state: ConversationState, mute: bool) -> Outcome:
     """Mute or unmute: the folder does not change; only alerts do."""
     return Outcome(replace(state, muted=mute))
+
+
+class Triage(StrEnum):
+    """What a staff member does to conversations from the list, and can undo: the event
+    each one records, by the same name."""
+
+    READ = "read"
+    MARK_UNREAD = "mark_unread"
+    ARCHIVE = "archive"
+    MUTE = "mute"
+    UNMUTE = "unmute"
+
+
+def undone(before: ConversationState, now: ConversationState, arrived: int) -> ConversationState:
+    """Undo a triage action: back to ``before``, unless the client wrote since (``arrived``
+    messages). Then the new messages stay in sight: the folder they put the conversation
+    in, their unread count on top of the one it had, and only the mute is put back."""
+    if not arrived:
+        return before
+    unread = now.unread_count if now.folder is Folder.UNREAD else 0
+    if before.folder is Folder.UNREAD and now.folder is Folder.UNREAD:
+        unread = max(unread, before.unread_count + arrived)
+    return ConversationState(now.folder, unread, before.muted)

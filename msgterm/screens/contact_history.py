@@ -27,6 +27,14 @@ EVENT_WORDS = {
     "opt_out": "client opted out",
     "opt_in": "client opted back in",
 }
+#: What an undo event (its detail names the action) undid.
+UNDID_WORDS = {
+    "read": "the read (unread again)",
+    "mute": "the mute",
+    "unmute": "the unmute",
+    "mark_unread": "the mark as unread",
+    "archive": "the archive",
+}
 #: The newest entries shown; the whole history is one ``msgterm export --client`` away.
 HISTORY_LIMIT = 300
 
@@ -102,5 +110,6 @@ class ContactHistory(Screen):
                 text.append(clean_text(m.body).replace("\n", " ⏎ ") + "\n")
             else:
                 e = entry.event
-                text.append(f"• {clean_line(e.staff_username or 'system')} {EVENT_WORDS.get(e.kind, e.kind)}\n", style="yellow")
+                words = f"undid {UNDID_WORDS.get(e.detail, e.detail)}" if e.kind == "undo" else EVENT_WORDS.get(e.kind, e.kind)
+                text.append(f"• {clean_line(e.staff_username or 'system')} {words}\n", style="yellow")
         return text

@@ -8,12 +8,13 @@ from msgterm.store.ingest import HistoryMark, IngestStore
 from msgterm.store.lease import LeaseLost, SyncStatus
 from msgterm.store.search import SearchStore
 from msgterm.store.sends import SendStore
+from msgterm.store.triage import TriageStore
 
 
-class Store(IngestStore, SendStore, SearchStore):
+class Store(IngestStore, SendStore, TriageStore, SearchStore):
     """The whole store, for the app and the CLI: directory and conversations (directory.py,
     conversations.py), search (search.py), the sync state and lease (lease.py), ingest
-    (ingest.py) and sends (sends.py). The poller and the send pipeline see only the parts
+    (ingest.py), sends and drafts (sends.py, drafts.py), triage and its undo (triage.py). The poller and the send pipeline see only the parts
     their protocols name (sync/ports.py)."""
 
 

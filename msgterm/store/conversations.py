@@ -339,33 +339,6 @@ class ConversationStore(DirectoryStore):
         self._touch(conn, [conversation_id])
         return outcome
 
-    def open_conversation(self, staff: StaffMember, conversation_id: int) -> ConversationRecord:
-        """Staff opened the conversation. Only staff who may send mark it read (PRODUCT.md §1)."""
-        if staff.can_send:
-            with self.write() as conn:
-                if self._state(conn, conversation_id).folder is Folder.UNREAD:
-                    self._apply(conn, conversation_id, folders.opened, event="read", staff=staff)
-        return self.conversation(conversation_id)
-
-    def mark_unread(self, staff: StaffMember, conversation_id: int) -> ConversationRecord:
-        require(staff, Action.MARK_UNREAD)
-        with self.write() as conn:
-            count = self.unread_count_since_last_outbound(conn, conversation_id)
-            self._apply(conn, conversation_id, lambda s: folders.marked_unread(s, count), event="mark_unread", staff=staff)
-        return self.conversation(conversation_id)
-
-    def set_muted(self, staff: StaffMember, conversation_id: int, mute: bool) -> ConversationRecord:
-        require(staff, Action.MUTE if mute else Action.UNMUTE)
-        with self.write() as conn:
-            self._apply(conn, conversation_id, lambda s: folders.muted(s, mute), event="mute" if mute else "unmute", staff=staff)
-        return self.conversation(conversation_id)
-
-    def archive(self, staff: StaffMember, conversation_id: int) -> ConversationRecord:
-        require(staff, Action.ARCHIVE)
-        with self.write() as conn:
-            self._apply(conn, conversation_id, folders.archived, event="archive", staff=staff)
-        return self.conversation(conversation_id)
-
     def _ensure_conversation(self, conn: Connection, phone: str, at: datetime) -> int:
         found = conn.scalar(select(conv_t.c.id).where(conv_t.c.business_number == self.business_number, conv_t.c.phone == phone))
         if found is not None:

@@ -201,3 +201,14 @@ class ChangeLog(SQLModel, table=True):
     seq: int | None = Field(default=None, primary_key=True)
     conversation_id: int
     at: datetime = Field(sa_type=DateTime)
+
+
+class Draft(SQLModel, table=True):
+    """A reply not sent yet, one per staff member and conversation: it survives a restart
+    and follows the staff member to another terminal."""
+
+    __tablename__ = "draft"
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", primary_key=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_type=DateTime)

@@ -93,6 +93,16 @@ conversation_event = Table(
 )
 
 
+draft = Table(
+    'draft',
+    metadata,
+    Column('staff_id', Integer(), ForeignKey('staff.id'), primary_key=True),
+    Column('conversation_id', Integer(), ForeignKey('conversation.id'), primary_key=True),
+    Column('body', Text(), nullable=False),
+    Column('updated_at', DateTime(), nullable=False),
+)
+
+
 location = Table(
     'location',
     metadata,

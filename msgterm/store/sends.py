@@ -14,6 +14,7 @@ from msgterm.domain.segments import segment_info
 from msgterm.store.base import inserted_id
 from msgterm.store.conversations import conv_t, msg_t
 from msgterm.store.directory import client_t
+from msgterm.store.drafts import DraftStore
 from msgterm.store.lease import LeaseStore
 from msgterm.store.records import MessageRecord
 
@@ -24,7 +25,7 @@ UNFINISHED_OUTBOUND = next(index for index in msg_t.indexes if index.name == "ix
 ]["where"]
 
 
-class SendStore(LeaseStore):
+class SendStore(LeaseStore, DraftStore):
     def unfinished_outbound(self, limit: int = 500, younger_than: timedelta = REFRESH_FOR) -> list[MessageRecord]:
         """Our own sends (not another system's) whose status is not final yet, to refresh by SID.
 
@@ -70,6 +71,7 @@ class SendStore(LeaseStore):
             self.index_messages(conn, indexed_up_to)
             self._bump_activity(conn, conversation_id, now, body, Direction.OUTBOUND)
             self._touch(conn, [conversation_id])
+            self.drop_draft(conn, staff, conversation_id)  # the draft became this message
         return self.message(mid)
 
     def restart_send(self, staff: StaffMember, message_id: int) -> MessageRecord:
