@@ -66,11 +66,13 @@ class StoreCalls:
         failed: Callable[[MsgtermError], None] | None = None,
         waiting: Callable[[], None] | None = None,
         finally_: Callable[[], None] | None = None,
+        retry: bool = True,
     ) -> None:
         """Run ``call`` after every write asked for before it. ``then(result)`` when it is
         stored; ``failed(error)`` when the store refused it for a reason (permissions, an
         opted-out client); ``waiting()`` each time the store stayed busy past its timeout
-        (the write is tried again); ``finally_()`` in every case."""
+        (the write is tried again, unless ``retry`` is off: a send, which talks to the
+        provider between its writes, must never run twice); ``finally_()`` in every case."""
         with self._turn:
             ticket = self._issued
             self._issued += 1
@@ -89,6 +91,8 @@ class StoreCalls:
                     except StoreBusy:
                         if worker.is_cancelled:
                             return
+                        if not retry:
+                            raise
                         log.info("the store stayed busy; trying the write again")
                         if waiting is not None:
                             self.node.app.call_from_thread(waiting)

@@ -9,6 +9,7 @@ from conftest import BUSINESS, T0, FixedClock, add_client, automated, inbound, m
 from msgterm.app import MsgtermApp
 from msgterm.store import open_store
 from msgterm.sync.simulated import SimulatedProvider
+from msgterm.widgets.conversation_list import ConversationList
 
 HOSTILE = [
     "[@click=app.quit]quit[/]",
@@ -74,3 +75,38 @@ def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:
     app = MsgtermApp(store, store.staff_member(staff), provider=provider, clock=clock, **kwargs)
     app.animation_level = "none"  # Textual's scroll animations take a second each
     return app
+
+
+# ---- for Pilot tests ------------------------------------------------------------------------
+
+
+def listing(app) -> ConversationList:
+    return app.screen.query_one(ConversationList)
+
+
+def header(app) -> str:
+    return str(app.screen.query_one("#list-header").render())
+
+
+def thread_text(app) -> str:
+    return str(app.screen.query_one("#thread-text").render())
+
+
+async def settled(pilot, condition, timeout: float = 5.0) -> bool:
+    """Wait until ``condition()`` holds (workers finished), at most ``timeout`` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
+def by_name(store, name):
+    return next(c for c in store.conversations(limit=100) if c.title == name)
+
+
+async def open_named(pilot, app, name):
+    await pilot.press("4")
+    listing(app).select_id(by_name(app.store, name).id)
+    await pilot.press("enter")
+    await pilot.pause()

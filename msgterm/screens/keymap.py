@@ -75,8 +75,8 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
         (
             Key("j,k,down,up", "move in the list", written="j / k, ↓ / ↑"),
             Key("g,G", "top / bottom", written="g / G"),
-            Key("enter", "open the conversation"),
-            Key("escape", "back to the list", action="back"),
+            Key("enter", "open the conversation (marks it read; resting on a row only previews it)"),
+            Key("escape", "back to the list (first clears a selection, then ends a search)", action="back"),
             Key("tab", "next pane"),
             Key("]", "open the next unread conversation", action="next_unread", label="Next unread", command="Next unread"),
             Key("[", "open the previous unread conversation", action="previous_unread", command="Previous unread"),
@@ -86,13 +86,36 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
         "Conversation",
         (
             Key("r", "reply (enter sends)", action="reply", label="Reply", command="Reply"),
-            Key("n", "new conversation", action="new_conversation", label="New", command="New conversation"),
+            Key("n", "new conversation", action="new_conversation", command="New conversation"),
             Key("m", "mute / unmute", action="toggle_mute", label="Mute", command="Mute / unmute"),
             Key("u", "mark as unread", action="mark_unread", command="Mark as unread"),
             Key("a", "archive", action="archive", label="Archive", command="Archive"),
-            Key("o", "options menu", action="options", label="Options"),
-            Key("c", "contact history", action="history", label="History", command="Contact history"),
+            Key("o", "options menu", action="options"),
+            Key("c", "contact history", action="history", command="Contact history"),
             Key("R", "retry the last failed message", action="retry", command="Retry failed message"),
+            Key("z", "undo the last archive, mute, unmute, mark unread or read", action="undo", label="Undo", command="Undo"),
+        ),
+    ),
+    (
+        "Several at once",
+        (
+            Key(
+                "x",
+                "select / unselect the conversation; a, m, u then act on all",
+                action="toggle_select",
+                label="Select",
+                command="Select",
+            ),
+            Key("asterisk", "select every conversation in the view", action="select_all", command="Select all"),
+            Key("", "clear the selection", action="clear_selection", command="Clear selection", written="escape"),
+        ),
+    ),
+    (
+        "Writing",
+        (
+            Key("enter", "send, to the conversation named above the box"),
+            Key("ctrl+j", "a new line (shift+enter where the terminal tells it apart)"),
+            Key("ctrl+e", "write the reply in $EDITOR"),
         ),
     ),
     (
@@ -119,17 +142,21 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
     (
         "App",
         (
-            Key("question_mark", "this help"),
+            Key("question_mark", "this help", action="app.help", label="Help"),
             Key("ctrl+p", "command palette"),
-            Key("q", "quit"),
+            Key("q", "quit", action="app.quit", label="Quit"),
         ),
     ),
 )
 
 
 def main_screen_bindings() -> list[BindingType]:
-    """The main screen's bindings, in the order of help."""
-    return [key.binding() for _section, keys in SECTIONS for key in keys if key.action]
+    """The main screen's bindings. The footer shows them in this order and cuts what does not
+    fit: help and quit first (they must show at any width), the folders last."""
+    keys = [key for _section, keys in SECTIONS for key in keys if key.action and key.keys]
+    first = [key for key in keys if key.action.startswith("app.")]
+    last = [key for key in keys if key.action.startswith("folder(")]  # the numbers say what they are
+    return [key.binding() for key in first + [key for key in keys if key not in first + last] + last]
 
 
 def help_rows() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:

@@ -1,11 +1,18 @@
-"""The main screen: filter sidebar, conversation list, thread and composer, status line."""
+"""The main screen: filter sidebar, conversation list, thread pane, status line.
+
+Which conversation a key acts on (the target rule): the one in the thread pane while the
+thread or the composer has the focus, the highlighted row while the list has it; after
+``enter`` those are the same one, and the open conversation stays in its place in the
+list (pinned) until the cursor leaves it, so live updates never move what the user reads.
+With conversations selected (``x``, ``*``), ``a``, ``m`` and ``u`` act on all of them.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -13,42 +20,38 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from msgterm.domain.errors import MsgtermError
-from msgterm.domain.folders import FolderView
-from msgterm.domain.provider_errors import can_retry
-from msgterm.domain.provider_message import Status
+from msgterm.domain.folders import FolderView, Triage
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.search_query import SearchQuery, parse
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.probe import after_paint
 from msgterm.screens.keymap import main_screen_bindings
+from msgterm.screens.listing import SEARCH_PAGE, Listing, read_listing
 from msgterm.store.records import ConversationRecord, Filters, FilterValues
 from msgterm.store.search import SearchResults
+from msgterm.store.triage import Undoable, Undone
 from msgterm.store_calls import StoreCalls
-from msgterm.widgets.composer import Composer
-from msgterm.widgets.conversation_list import PAGE, ConversationList
+from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.filter_sidebar import FilterSidebar
 from msgterm.widgets.literal import literal
 from msgterm.widgets.search_bar import SearchBar
 from msgterm.widgets.status_line import StatusLine
+from msgterm.widgets.thread_pane import ThreadPane
 from msgterm.widgets.thread_view import Hit, ThreadView
 
 if TYPE_CHECKING:
     from msgterm.app import MsgtermApp
     from msgterm.domain.permissions import StaffMember
     from msgterm.store import Store
-    from msgterm.sync.send import SendPipeline
 
 log = logging.getLogger(__name__)
 
 #: Messages shown when a conversation opens (a few screens full; the whole Text is laid out
 #: on every change, so more costs time); older ones load on scrolling to the top.
 THREAD_WINDOW = 60
-#: Search hits read per page (the first page is what the user waits for).
-SEARCH_PAGE = 50
 #: How long the cursor rests on a conversation before the thread pane previews it.
 PREVIEW_DELAY = 0.12
 #: Actions that need the Send Email/SMS permission, and what a refusal calls them.
@@ -59,43 +62,42 @@ GATED = {
     "new_conversation": "start conversations",
     "retry": "retry failed messages",
     "reply": "send messages",
+    "undo": "undo triage actions",
 }
 #: A write still waiting for the store after this long says "saving…" on its row.
 SAVING_AFTER = 0.3
-#: How many pages of the list are read to find the conversation that stays selected.
-KEEP_WITHIN_PAGES = 5
+#: Triage actions this terminal can undo, newest last.
+UNDO_DEPTH = 50
+#: What the notification says was done.
+DONE = {
+    Triage.ARCHIVE: "Archived",
+    Triage.MUTE: "Muted",
+    Triage.UNMUTE: "Unmuted",
+    Triage.MARK_UNREAD: "Marked as unread",
+    Triage.READ: "Read",
+}
+#: What an undo says it undid.
+UNDID = {
+    Triage.ARCHIVE: "the archive of",
+    Triage.MUTE: "the mute of",
+    Triage.UNMUTE: "the unmute of",
+    Triage.MARK_UNREAD: "marking unread",
+    Triage.READ: "reading",
+}
 
 
-def read_listing(
-    store: Store, view: FolderView, filters: Filters, search: SearchQuery | None, keep_id: int | None, *, first: bool
-):
-    """What the list shows (on a worker): the counts, a page source, the count and the first
-    pages; on the first read also where the change log ends, read before the rest, so that
-    the change watcher misses nothing that comes after."""
-    change_seq = store.change_seq() if first else None
-    counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
-    if search is not None:
-        results = SearchResults(store, search, view, filters, page_size=SEARCH_PAGE)
-        return change_seq, counts, results.rows, None, {0: results.rows(0, SEARCH_PAGE)}, SEARCH_PAGE
-    count = counts[view]
+@dataclass(frozen=True)
+class UndoEntry:
+    """One triage action of this terminal, and whom it was done to, in words."""
 
-    def source(offset: int, limit: int) -> list[ConversationRecord]:
-        return store.conversations(view, filters, offset=offset, limit=limit, total=count)
-
-    pages = {0: source(0, PAGE)}
-    # Where the kept conversation is, within a few pages (a busy list moves it down).
-    while keep_id is not None and len(pages) < KEEP_WITHIN_PAGES:
-        last = pages[len(pages) - 1]
-        if len(last) < PAGE or any(row.id == keep_id for row in last):
-            break
-        pages[len(pages)] = source(len(pages) * PAGE, PAGE)
-    return change_seq, counts, source, count, pages, PAGE
+    undoable: Undoable
+    whom: str
 
 
 class MainScreen(Screen):
     """Triage: pick a folder, walk the list, read, reply, mute, mark unread, archive."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (180, "-huge")]
 
     BINDINGS = main_screen_bindings()
 
@@ -103,28 +105,31 @@ class MainScreen(Screen):
         super().__init__()
         self.view = FolderView.UNREAD
         self.filters = Filters()
+        #: The conversation opened with ``enter`` (None while browsing).
         self.open_id: int | None = None
         #: The search hit the open conversation was opened at, if any.
         self.open_hit: int | None = None
-        #: (conversation, its newest message) when it was opened or last warned about.
-        self.seen_up_to: tuple[int, int] = (0, 0)
+        #: The conversation last opened or acted on: it keeps its place in the list (even
+        #: when it no longer belongs to the folder) until the cursor leaves it.
+        self.pinned: ConversationRecord | None = None
         #: The search being shown, None when the list shows the folder.
         self.search: SearchQuery | None = None
+        self._search_results: SearchResults | None = None
+        self._counts: dict[FolderView, int] = {}
         #: The text whose results are on screen (the benchmark waits for it).
         self.shown_search_text = ""
         self._to_preview: ConversationRecord | None = None
-        #: The open conversation as last read (None while it is being read).
-        self.open_record: ConversationRecord | None = None
+        self.undo_stack: list[UndoEntry] = []
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
         self._painted = False
         #: The first read starts now, on a thread of its own, while the widgets are made.
         self._first_read: Future = Future()
-        threading.Thread(target=self._read_first, args=(self.store,), name="first-read", daemon=True).start()
+        threading.Thread(target=self._read_first, args=(self.store, self.staff), name="first-read", daemon=True).start()
 
-    def _read_first(self, store: Store) -> None:
+    def _read_first(self, store: Store, staff: StaffMember) -> None:
         try:
-            listing = read_listing(store, self.view, self.filters, None, None, first=True)
+            listing = read_listing(store, staff, self.view, self.filters, None, None, first=True)
             self._first_read.set_result((listing, store.filter_values()))
         except BaseException as error:  # noqa: BLE001 - shown on the screen when it is mounted
             self._first_read.set_exception(error)
@@ -162,26 +167,27 @@ class MainScreen(Screen):
         return store
 
     @property
-    def sender(self) -> SendPipeline:
-        sender = self.msgterm.send_pipeline
-        assert sender is not None, "the main screen runs with a provider"
-        return sender
-
-    @property
     def staff(self) -> StaffMember:
         staff = self.msgterm.staff
         assert staff is not None, "the main screen runs for a staff member"
         return staff
+
+    @property
+    def listing(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    @property
+    def pane(self) -> ThreadPane:
+        return self.query_one(ThreadPane)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
             yield FilterSidebar(FilterValues(), clock=self.msgterm.clock, id="sidebar")
             with Vertical(id="list-pane"):
                 yield SearchBar(id="search")
+                yield Static("", id="list-header")
                 yield ConversationList(clock=self.msgterm.clock, id="conversations")
-            with Vertical(id="thread-pane"):
-                yield ThreadView(id="thread")
-                yield Composer(id="composer")
+            yield ThreadPane(id="thread-pane")
         who = f"{self.staff.full_name or self.staff.username} ({self.staff.role})"
         yield StatusLine(clock=self.msgterm.clock, staff=who, demo=self.msgterm.demo, id="status")
         yield Footer()
@@ -189,39 +195,35 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self._preview_timer = self.set_interval(PREVIEW_DELAY, self._preview, pause=True)
         self.query_one(FilterSidebar).select_view(self.view)
-        composer = self.query_one(Composer)
-        composer.set_read_only(
-            None
-            if self.staff.can_send
-            else f"Read only: {self.staff.username} ({self.staff.role}) lacks the Send Email/SMS to clients permission"
-        )
         self._first_read.add_done_callback(self._first_read_arrived)
-        self.query_one(ConversationList).focus()
+        self.listing.focus()
 
     # ---- reading the store -----------------------------------------------------------------
 
     def reload(self, keep_id: int | None = None, *, note: str | None = None) -> None:
         """Read the counts and the list's first pages on a worker, then show them."""
-        listing = self.query_one(ConversationList)
-        if keep_id is None and listing.selected is not None:
-            keep_id = listing.selected.id
-        view, filters, search, store = self.view, self.filters, self.search, self.store
+        if keep_id is None and self.listing.selected is not None:
+            keep_id = self.listing.selected.id
+        view, filters, search, store, staff = self.view, self.filters, self.search, self.store, self.staff
         first = not self._painted
 
         self.calls.read(
-            lambda: read_listing(store, view, filters, search, keep_id, first=first),
+            lambda: read_listing(store, staff, view, filters, search, keep_id, first=first),
             lambda loaded: self._reloaded(loaded, keep_id, note),
             group="reload",
         )
 
-    def _reloaded(self, loaded, keep_id: int | None, note: str | None = None) -> None:
-        change_seq, counts, source, count, pages, page_size = loaded
-        if change_seq is not None:
-            self.msgterm.watch_from(change_seq)
-        listing = self.query_one(ConversationList)
-        listing.load(source, count, keep_id, page_size=page_size, pages=pages)
-        self._title_count()
-        self.query_one(FilterSidebar).set_counts(counts)
+    def _reloaded(self, loaded: Listing, keep_id: int | None, note: str | None = None) -> None:
+        if loaded.change_seq is not None:
+            self.msgterm.watch_from(loaded.change_seq)
+        listing = self.listing
+        listing.set_drafts(loaded.drafts)
+        self.pane.set_draft_ids(loaded.drafts)
+        self._search_results = loaded.results
+        self._counts = loaded.counts
+        listing.load(loaded.source, loaded.count, keep_id, page_size=loaded.page_size, pages=loaded.pages, pinned=self.pinned)
+        self._show_header()
+        self.query_one(FilterSidebar).set_counts(loaded.counts)
         if note is not None:
             after_paint(self, note)  # the benchmark times this moment (probe.py)
         if not self._painted:
@@ -229,12 +231,15 @@ class MainScreen(Screen):
             after_paint(self, "first-paint")
             self.call_after_refresh(self.msgterm.start_background_work)
 
-    def _title_count(self) -> None:
-        listing = self.query_one(ConversationList)
+    def _show_header(self) -> None:
+        """The list's header line: the folder or the search, and how many it holds."""
+        listing = self.listing
         if self.search is None:
-            self.sub_title = f"{self.view.title} · {listing.count} conversations"
+            words = f"{self.view.title} · {self._counts.get(self.view, listing.count)}"  # a pinned row is not counted
         else:
-            self.sub_title = f"Search · {listing.count}{'' if listing.complete else '+'} hits"
+            more = "" if listing.complete else "+"
+            words = f"Search '{clean_line(self.shown_search_text.strip())}' · {listing.count}{more} hits"
+        self.query_one("#list-header", Static).update(literal(words))
 
     def refresh_counts(self) -> None:
         filters, store = self.filters, self.store
@@ -242,9 +247,9 @@ class MainScreen(Screen):
 
     def show_thread(self, conversation: ConversationRecord | None, *, keep_position: bool = False) -> None:
         """Read the thread on a worker and show it (a newer thread to show makes this one moot)."""
-        thread = self.query_one(ThreadView)
+        pane = self.pane
         if conversation is None:
-            thread.show(None, [])
+            pane.show(None, [])
             return
         store, tokens = self.store, self.search.tokens if self.search else ()
 
@@ -257,9 +262,9 @@ class MainScreen(Screen):
             if conversation.hit_message_id is not None:
                 more = len(messages) > 1 and messages[0].id != conversation.hit_message_id
                 hit = Hit(conversation.hit_message_id, tokens)
-                thread.show(conversation, messages, hit=hit, keep_position=keep_position, more_before=more)
+                pane.show(conversation, messages, hit=hit, keep_position=keep_position, more_before=more)
             else:
-                thread.show(conversation, messages, keep_position=keep_position, more_before=len(messages) == THREAD_WINDOW)
+                pane.show(conversation, messages, keep_position=keep_position, more_before=len(messages) == THREAD_WINDOW)
             if conversation.id == self.open_id:
                 after_paint(self, f"opened {conversation.id}")
 
@@ -296,18 +301,19 @@ class MainScreen(Screen):
         if typed != bar.value:
             return  # the user typed on; a newer search is coming
         bar.border_subtitle = literal("; ".join(query.problems))
-        self.open_id = None
+        self._leave_conversation()
         self.search = query if results is not None else None
+        self._search_results = results
         self.shown_search_text = typed
         if results is None:
             self.reload()
         else:
-            self.query_one(ConversationList).load(results.rows, None, None, page_size=SEARCH_PAGE, pages={0: first})
-            self._title_count()
+            self.listing.load(results.rows, None, None, page_size=SEARCH_PAGE, pages={0: first})
+            self._show_header()
         after_paint(self, f"search {typed}")
 
     def on_search_bar_to_results(self, _event: SearchBar.ToResults) -> None:
-        self.query_one(ConversationList).focus()
+        self.listing.focus()
 
     def on_search_bar_cancelled(self, _event: SearchBar.Cancelled) -> None:
         self.end_search()
@@ -315,17 +321,18 @@ class MainScreen(Screen):
     def end_search(self) -> None:
         self.search = None
         self.shown_search_text = ""
-        self.open_id = None
+        self._leave_conversation()
         self.reload()
-        self.query_one(ConversationList).focus()
+        self.listing.focus()
 
     def on_store_changed(self, event: StoreChanged) -> None:
         if self.search is None:
             self.reload()
         else:  # search results stay as they were when typed; counts and the thread stay live
             self.refresh_counts()
-        if self.open_id is not None and self.open_id in event.conversation_ids:
-            self.read_open(keep_position=True)
+        shown = self.pane.conversation
+        if shown is not None and shown.id in event.conversation_ids:
+            self.read_shown(keep_position=True)
 
     def on_sync_stepped(self, event: SyncStepped) -> None:
         self.query_one(StatusLine).show_outcome(event.outcome)
@@ -333,18 +340,29 @@ class MainScreen(Screen):
     def on_history_progressed(self, event: HistoryProgressed) -> None:
         self.query_one(StatusLine).show_history(event.progress)
 
+    def on_thread_pane_drafts_changed(self, event: ThreadPane.DraftsChanged) -> None:
+        self.listing.set_drafts(event.conversation_ids)
+
     # ---- list and thread ----------------------------------------------------------------------
 
     def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
-        """Preview the highlighted conversation once the cursor rests: moving stays within a frame.
+        """The cursor moved. Off the open conversation, it closes (the thread pane previews
+        the row under the cursor once it rests: moving stays within a frame).
 
         One timer, restarted on every move (a new timer per keypress costs more than the move).
         """
-        if self.open_id is None:
-            self._to_preview = event.conversation  # None when the list is empty: clear the pane
-            self._preview_timer.reset()
+        conversation = event.conversation
+        if conversation is not None and self.open_id == conversation.id:
+            return
+        if conversation is None or (self.pinned is not None and self.pinned.id != conversation.id):
+            self.pinned = None
+        self.open_id = None
+        self._to_preview = conversation  # None when the list is empty: clear the pane
+        self._preview_timer.reset()
+        self._preview_timer.resume()
 
     def _preview(self) -> None:
+        """Peek at the highlighted conversation: a read only, its unread state untouched."""
         self._preview_timer.pause()
         if self.open_id is None:
             self.show_thread(self._to_preview)
@@ -356,65 +374,87 @@ class MainScreen(Screen):
         self, conversation_id: int, hit_message_id: int | None = None, shown: ConversationRecord | None = None
     ) -> None:
         """Show the conversation at once (a read), then mark it read (a write, which may wait
-        for the store: the thread is on screen meanwhile)."""
+        for the store: the thread is on screen meanwhile). The read can be undone."""
         self.open_id, self.open_hit = conversation_id, hit_message_id
-        self.open_record = shown if shown is not None and shown.id == conversation_id else None
-        if self.open_record is not None:
-            self.show_thread(replace(self.open_record, hit_message_id=hit_message_id))
+        if shown is not None and shown.id == conversation_id:
+            self.pinned = shown
+            self.show_thread(replace(shown, hit_message_id=hit_message_id))
         else:
-            self.read_open()
+            self.read_shown()
         staff, store = self.staff, self.store
 
         def mark_read():
-            return store.open_conversation(staff, conversation_id), store.newest_message_id(conversation_id)
+            undoable = store.triage(staff, Triage.READ, [conversation_id])
+            return undoable, store.conversation(conversation_id), store.newest_message_id(conversation_id)
 
         self.calls.write(mark_read, self._marked_read)
 
-    def _marked_read(self, opened) -> None:
-        conversation, newest = opened
+    def _marked_read(self, opened: tuple[Undoable, ConversationRecord, int]) -> None:
+        undoable, conversation, newest = opened
+        if undoable.priors:
+            self._remember(undoable, clean_line(conversation.title))
         if self.open_id == conversation.id:
-            self.open_record = replace(conversation, hit_message_id=self.open_hit)
-            self.seen_up_to = (conversation.id, newest)
+            self.pinned = conversation
+            self.pane.opened(conversation.id, newest)
+        self.listing.update_row(conversation)
         if self.search is None:
             self.reload(keep_id=conversation.id)
         else:
             self.refresh_counts()
 
-    def read_open(self, *, keep_position: bool = False) -> None:
-        """Read the open conversation anew and show it."""
-        open_id, store = self.open_id, self.store
-        if open_id is None:
+    def read_shown(self, *, keep_position: bool = False) -> None:
+        """Read the conversation on screen (the open one, else the one previewed) anew and show it."""
+        shown = self.open_id if self.open_id is not None else (self.pane.conversation.id if self.pane.conversation else None)
+        store = self.store
+        if shown is None:
             return
 
         def show(conversation: ConversationRecord) -> None:
-            if self.open_id == conversation.id:
-                self.open_record = replace(conversation, hit_message_id=self.open_hit)
-                self.show_thread(self.open_record, keep_position=keep_position)
+            on_screen = self.pane.conversation
+            if self.open_id == conversation.id or (
+                self.open_id is None and on_screen is not None and on_screen.id == conversation.id
+            ):
+                hit = self.open_hit if self.open_id == conversation.id else None
+                if self.pinned is not None and self.pinned.id == conversation.id:
+                    self.pinned = conversation
+                self.show_thread(replace(conversation, hit_message_id=hit), keep_position=keep_position)
 
-        self.calls.read(lambda: store.conversation(open_id), show, group="open-conversation")
+        self.calls.read(lambda: store.conversation(shown), show, group="open-conversation")
 
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         self.view, self.filters = event.view, event.filters
+        self._leave_conversation()
         self.reload(note="filtered")
+
+    def _leave_conversation(self) -> None:
+        """The view changes (folder, filters, search): nothing stays open or pinned, and a
+        selection of the old view is dropped."""
+        self.open_id = None
+        self.pinned = None
+        self._clear_selection()
 
     @property
     def current(self) -> ConversationRecord | None:
-        """The conversation keys act on: the open one, else the highlighted one."""
-        if self.open_id is not None:
-            return self.open_record
-        return self.query_one(ConversationList).selected
+        """The conversation keys act on: the one in the thread pane while the thread or the
+        composer has the focus, else the highlighted row."""
+        focused = self.focused
+        if focused is not None and any(node is self.pane for node in focused.ancestors_with_self):
+            return self.pane.conversation
+        return self.listing.selected
 
     # ---- actions ------------------------------------------------------------------------------
 
     def action_folder(self, name: str, keep_id: int | None = None) -> None:
         self.view = FolderView(name)
-        self.open_id = None
+        self._leave_conversation()
         self.query_one(FilterSidebar).select_view(self.view)
         self.reload(keep_id)
-        self.query_one(ConversationList).focus()
+        self.listing.focus()
 
     def _walk_unread(self, step: int) -> None:
-        listing = self.query_one(ConversationList)
+        """Open the next (or previous) unread conversation after the highlighted one: the
+        one just opened stays in its place, so none is skipped."""
+        listing = self.listing
         index = listing.find_unread(step)
         if index is None:
             self.notify("No more unread conversations in this list.", timeout=2)
@@ -422,7 +462,7 @@ class MainScreen(Screen):
         listing.cursor = index
         listing.focus()
         if listing.selected is not None:
-            self.open_conversation(listing.selected.id)
+            self.open_conversation(listing.selected.id, shown=listing.selected)
 
     def action_next_unread(self) -> None:
         self._walk_unread(+1)
@@ -431,20 +471,24 @@ class MainScreen(Screen):
         self._walk_unread(-1)
 
     def action_reply(self) -> None:
-        if self.current is None:
-            return
-        if self.open_id is None:
-            self.open_conversation(self.current.id)
         if self.refused("reply"):
             return
+        conversation = self.current
+        if conversation is None:
+            return
+        if self.open_id != conversation.id:
+            self.open_conversation(conversation.id, shown=conversation)
         self.query_one("#reply").focus()
 
     def action_back(self) -> None:
-        if self.open_id is None and self.search is not None:
+        if self.listing.marked:
+            self._clear_selection()
+            return
+        if self.open_id is None and self.search is not None and self.focused is self.listing:
             self.query_one(SearchBar).action_cancel()
             return
-        self.open_id = None
-        self.query_one(ConversationList).focus()
+        self.open_id = None  # the conversation stays on screen and under the cursor (pinned)
+        self.listing.focus()
 
     def action_focus_filters(self) -> None:
         self.add_class("-filters")  # shown again on a narrow terminal, while it has the focus
@@ -463,47 +507,154 @@ class MainScreen(Screen):
             markup=False,
         )
 
-    def _act(self, fn, done: str) -> None:
-        """Write ``fn(staff, id)`` for the conversation on screen; a write that waits for the
-        store says "saving…" on its row after a moment, and the keys go on meanwhile."""
+    # ---- triage, on one conversation or on the selection ------------------------------------
+
+    def _targets(self) -> tuple[list[int], str, ConversationRecord | None]:
+        """What a triage key acts on: the selection, else the conversation on screen; with
+        the words that name it, and the one conversation (None for a selection)."""
+        marked = self.listing.marked
+        if marked:
+            return sorted(marked), f"{len(marked)} conversation{'s' if len(marked) != 1 else ''}", None
         conversation = self.current
         if conversation is None:
-            return
-        listing, staff = self.query_one(ConversationList), self.staff
-        saving = self.set_timer(SAVING_AFTER, lambda: listing.set_saving(conversation.id, True))
+            return [], "", None
+        return [conversation.id], clean_line(conversation.title), conversation
 
-        def stored(_result) -> None:
-            self.notify(done.format(name=clean_line(conversation.title)), timeout=2, markup=False)
-            self.reload(keep_id=conversation.id)
-            if self.open_id == conversation.id:
-                self.read_open(keep_position=True)
+    def _triage(self, decide, ids: list[int], whom: str, one: ConversationRecord | None) -> None:
+        """Run a triage write on ``ids`` (``decide(store, staff, ids)`` returns its Undoable);
+        say what happened to whom, offer the undo. A write that waits for the store says
+        "saving…" on its row after a moment, and the keys go on meanwhile."""
+        listing, staff, store = self.listing, self.staff, self.store
+
+        def show_saving() -> None:
+            for cid in ids:
+                listing.set_saving(cid, True)
+
+        saving = self.set_timer(SAVING_AFTER, show_saving)
+
+        def write():
+            undoable = decide(store, staff, ids)
+            return undoable, store.conversation(one.id) if one is not None else None
+
+        def stored(result: tuple[Undoable, ConversationRecord | None]) -> None:
+            undoable, fresh = result
+            self._remember(undoable, whom)
+            undo = " · z to undo" if undoable.priors else " (nothing to change)"
+            self.notify(f"{DONE[undoable.action]} {whom}{undo}", timeout=3, markup=False)
+            if fresh is not None:
+                if (
+                    self.pinned is None
+                    or self.pinned.id == fresh.id
+                    or listing.selected is None
+                    or listing.selected.id == fresh.id
+                ):
+                    self.pinned = fresh  # it keeps its place, shown with its new state
+                listing.update_row(fresh)
+            self._clear_selection()
+            self.reload(keep_id=fresh.id if fresh is not None else None)
+            self.read_shown(keep_position=True)
 
         def finished() -> None:
             saving.stop()
-            listing.set_saving(conversation.id, False)
+            for cid in ids:
+                listing.set_saving(cid, False)
 
-        self.calls.write(lambda: fn(staff, conversation.id), stored, finally_=finished)
+        self.calls.write(write, stored, finally_=finished)
+
+    def _remember(self, undoable: Undoable, whom: str) -> None:
+        if undoable.priors:
+            self.undo_stack.append(UndoEntry(undoable, whom))
+            del self.undo_stack[:-UNDO_DEPTH]
 
     def action_toggle_mute(self) -> None:
         if self.refused("toggle_mute"):
             return
-        conversation = self.current
-        if conversation is None:
+        ids, whom, one = self._targets()
+        if not ids:
             return
-        mute = not conversation.muted
-        self._act(lambda staff, cid: self.store.set_muted(staff, cid, mute), ("Muted {name}" if mute else "Unmuted {name}"))
+        if one is not None:
+            action = Triage.UNMUTE if one.muted else Triage.MUTE
+            self._triage(lambda store, staff, ids: store.triage(staff, action, ids), ids, whom, one)
+            return
+
+        def mute_or_unmute(store, staff, ids):
+            """Mute them all; when every one was muted already, unmute them all."""
+            muted = store.triage(staff, Triage.MUTE, ids)
+            return muted if muted.priors else store.triage(staff, Triage.UNMUTE, ids)
+
+        self._triage(mute_or_unmute, ids, whom, None)
 
     def action_mark_unread(self) -> None:
         if self.refused("mark_unread"):
             return
-        self._act(self.store.mark_unread, "Marked {name} as unread")
-        self.open_id = None
+        ids, whom, one = self._targets()
+        if ids:
+            self._triage(lambda store, staff, ids: store.triage(staff, Triage.MARK_UNREAD, ids), ids, whom, one)
+            self.open_id = None
 
     def action_archive(self) -> None:
         if self.refused("archive"):
             return
-        self._act(self.store.archive, "Archived {name}")
-        self.open_id = None
+        ids, whom, one = self._targets()
+        if ids:
+            self._triage(lambda store, staff, ids: store.triage(staff, Triage.ARCHIVE, ids), ids, whom, one)
+            self.open_id = None
+
+    def action_undo(self) -> None:
+        """Undo this terminal's last triage action (sends are never undone)."""
+        if self.refused("undo"):
+            return
+        if not self.undo_stack:
+            self.notify("Nothing to undo.", timeout=2)
+            return
+        entry = self.undo_stack.pop()
+        staff, store = self.staff, self.store
+
+        def undone(result: Undone) -> None:
+            words = f"Undid {UNDID[result.action]} {entry.whom}"
+            if result.kept_new:
+                n = len(result.kept_new)
+                words += f". {n} got a new message since: left where the new message put {'it' if n == 1 else 'them'}"
+            self.notify(words + ".", timeout=4, markup=False)
+            self.reload()
+            self.read_shown(keep_position=True)
+
+        def failed(error) -> None:
+            self.undo_stack.append(entry)  # not undone: it can be tried again
+            self.notify(str(error), severity="error", markup=False)
+
+        self.calls.write(lambda: store.undo(staff, entry.undoable), undone, failed=failed)
+
+    # ---- selection ----------------------------------------------------------------------------
+
+    def action_toggle_select(self) -> None:
+        self.listing.toggle_mark()
+        self._show_selection()
+
+    def action_select_all(self) -> None:
+        """Select every conversation of the view: folder, sidebar filters and search together."""
+        view, filters, store, results = self.view, self.filters, self.store, self._search_results
+        if self.search is not None and results is not None:
+            self.calls.read(results.conversation_ids, self._selected_all, group="select-all")
+        else:
+            self.calls.read(lambda: store.conversation_ids(view, filters), self._selected_all, group="select-all")
+
+    def _selected_all(self, ids: list[int]) -> None:
+        self.listing.mark(ids)
+        self._show_selection()
+
+    def action_clear_selection(self) -> None:
+        self._clear_selection()
+
+    def _clear_selection(self) -> None:
+        if self.listing.marked:
+            self.listing.clear_marks()
+        self._show_selection()
+
+    def _show_selection(self) -> None:
+        self.query_one(StatusLine).show_selection(len(self.listing.marked))
+
+    # ---- modals ---------------------------------------------------------------------------------
 
     def action_options(self) -> None:
         from msgterm.screens.options_menu import OptionsMenu
@@ -545,86 +696,11 @@ class MainScreen(Screen):
 
         self.app.push_screen(NewConversation(self.store), picked)
 
-    # ---- sending ------------------------------------------------------------------------------
-
-    def on_composer_send_requested(self, event: Composer.SendRequested) -> None:
-        conversation = self.current
-        if conversation is None:
-            self.notify("Open a conversation first.", severity="warning")
-            return
-        self.check_before_sending(conversation.id, event.body, self.seen_up_to)
-
-    @work(thread=True, group="send", exit_on_error=False)
-    def check_before_sending(self, conversation_id: int, body: str, seen_up_to: tuple[int, int]) -> None:
-        """The composer's checks and "did the client write meanwhile?", on a worker."""
-        try:
-            self.sender.validate(self.staff, conversation_id, body)
-        except MsgtermError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-            return
-        seen_conversation, seen_message = seen_up_to
-        arrived = self.store.inbound_after(conversation_id, seen_message) if seen_conversation == conversation_id else 0
-        if arrived:
-            # Another terminal's poller stored them while this reply was being written.
-            newest = self.store.newest_message_id(conversation_id)
-            self.app.call_from_thread(self._warn_arrived, conversation_id, newest, arrived)
-            return
-        self.app.call_from_thread(self._send_checked, conversation_id, body)
-
-    def _warn_arrived(self, conversation_id: int, newest: int, arrived: int) -> None:
-        self.seen_up_to = (conversation_id, newest)
-        self.notify(
-            f"{arrived} new message{'s' if arrived > 1 else ''} since you opened this conversation. "
-            "Read them above; press enter again to send as it is.",
-            title="Not sent yet",
-            severity="warning",
-            timeout=8,
-        )
-
-    def _send_checked(self, conversation_id: int, body: str) -> None:
-        self.query_one(Composer).clear()
-        self.send_in_background(conversation_id, body)
-
-    @work(thread=True, group="send", exit_on_error=False)
-    def send_in_background(self, conversation_id: int, body: str) -> None:
-        try:
-            result = self.sender.send(self.staff, conversation_id, body)
-            if not result.ok:
-                self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
-        except MsgtermError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-        finally:  # any other error is shown by the app (a failed worker); the thread shows what is stored
-            self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
-
     def action_retry(self) -> None:
-        if self.refused("retry"):
-            return
-        conversation = self.current
-        if conversation is None:
-            return
-        store = self.store
+        if not self.refused("retry"):
+            self.pane.retry_last_failed()
 
-        def retry(messages) -> None:
-            failed = [m for m in messages if m.status == Status.FAILED and m.sid is None]
-            retryable = [m for m in failed if can_retry(m.error_code)]
-            if not retryable:
-                why = " (sending it again cannot help: see the reason under it)" if failed else ""
-                self.notify(f"Nothing to retry in this conversation{why}.", timeout=3)
-                return
-            self.retry_in_background(conversation.id, retryable[-1].id)
-
-        self.calls.read(lambda: store.messages(conversation.id), retry, group="retry")
-
-    @work(thread=True, group="send", exit_on_error=False)
-    def retry_in_background(self, conversation_id: int, message_id: int) -> None:
-        try:
-            result = self.sender.retry(self.staff, message_id)
-            if not result.ok:
-                self.app.call_from_thread(self.notify, f"Not sent: {result.reason}", severity="error", markup=False)
-        except MsgtermError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-        finally:
-            self.app.call_from_thread(self.post_message, StoreChanged(frozenset({conversation_id})))
+    # ---- the permission gate ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in GATED and not self.staff.can_send:

@@ -190,6 +190,12 @@ class ConversationStore(DirectoryStore):
         with self.read() as conn:
             return [conversation_record(row) for row in conn.execute(query)]
 
+    def conversation_ids(self, view: FolderView = FolderView.ALL, filters: Filters = Filters()) -> list[int]:
+        """Every conversation of the view, newest activity first ("select all")."""
+        query = self._filtered(select(conv_t.c.id).select_from(conv_t), view, filters)
+        with self.read() as conn:
+            return list(conn.scalars(query.order_by(conv_t.c.last_activity_at.desc(), conv_t.c.id.desc())))
+
     def conversation_count(self, view: FolderView = FolderView.ALL, filters: Filters = Filters()) -> int:
         return self.folder_counts(filters)[view]
 

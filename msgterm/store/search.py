@@ -188,6 +188,12 @@ class SearchResults:
     def complete(self) -> bool:
         return self._exhausted
 
+    def conversation_ids(self) -> list[int]:
+        """Every conversation with a hit, in the order shown ("select all" in a search)."""
+        while not self._exhausted:
+            self._more()
+        return list(dict.fromkeys(hit.id for hit in self._hits))
+
     def rows(self, offset: int, limit: int) -> list[ConversationRecord]:
         while not self._exhausted and offset + limit > len(self._hits):
             self._more()

@@ -47,12 +47,14 @@ class ConversationList(ScrollView, can_focus=True):
     ConversationList > .conversation-list--unread { text-style: bold; }
     ConversationList > .conversation-list--dim { color: $text-muted; background: $surface; }
     ConversationList > .conversation-list--badge { color: $warning; text-style: bold; }
+    ConversationList > .conversation-list--marked { background: $secondary 35%; }
     """
     COMPONENT_CLASSES = {
         "conversation-list--cursor",
         "conversation-list--unread",
         "conversation-list--dim",
         "conversation-list--badge",
+        "conversation-list--marked",
     }
     BINDINGS = [
         Binding("j,down", "cursor_down", "Down", show=False),
@@ -92,6 +94,13 @@ class ConversationList(ScrollView, can_focus=True):
         self._source_lock = threading.Lock()
         #: Conversations with a write still waiting for the store: drawn "saving…".
         self.saving: set[int] = set()
+        #: The open conversation, shown at this index though the listing no longer has it
+        #: (opening it in Unread made it read): it stays in its place until the cursor leaves.
+        self._pin: tuple[int, ConversationRecord] | None = None
+        #: Conversations selected for an action on many (``x``, ``*``), by id.
+        self.marked: set[int] = set()
+        #: Conversations with an unsent draft of this staff member.
+        self.drafts: frozenset[int] = frozenset()
         #: Drawn rows by (index, under the cursor, width, focused).
         self._strips: dict[tuple[int, bool, int, bool], Strip] = {}
 
@@ -105,8 +114,12 @@ class ConversationList(ScrollView, can_focus=True):
         *,
         page_size: int = PAGE,
         pages: dict[int, list[ConversationRecord]] | None = None,
+        pinned: ConversationRecord | None = None,
     ) -> None:
         """Show rows from ``source``, keeping ``keep_id`` selected if present.
+
+        ``pinned`` is the open conversation: when the rows no longer have it, it is shown
+        where the cursor is, until the cursor leaves it.
 
         ``pages`` are the pages already read (on a worker, with the count); the others are
         read on a worker thread when they come into view, never while drawing. ``count``
@@ -123,9 +136,13 @@ class ConversationList(ScrollView, can_focus=True):
         self._count = count if count is not None else sum(len(rows) for rows in self._pages.values())
         if self._open_ended:
             self._open_ended = all(len(rows) == page_size for rows in self._pages.values())
-        self.virtual_size = Size(self.size.width, self._count)
+        self._pin = None
         index = self.index_of(keep_id) if keep_id is not None else None
-        target = index if index is not None else min(self.cursor, max(self._count - 1, 0))
+        if pinned is not None and self.index_of(pinned.id) is None:
+            index = min(self.cursor, self._count)
+            self._pin = (index, pinned)
+        self.virtual_size = Size(self.size.width, self.count)
+        target = index if index is not None else min(self.cursor, max(self.count - 1, 0))
         self.set_reactive(ConversationList.cursor, target)
         self._scroll_to_cursor()
         self.refresh()
@@ -153,10 +170,10 @@ class ConversationList(ScrollView, can_focus=True):
         if self._open_ended and page * self._page_size + len(rows) > self._count:
             self._count = page * self._page_size + len(rows)
             self._open_ended = len(rows) == self._page_size
-            self.virtual_size = Size(self.size.width, self._count)
+            self.virtual_size = Size(self.size.width, self.count)
         self._strips.clear()
         self.refresh()
-        if page * self._page_size <= self.cursor < (page + 1) * self._page_size:
+        if page * self._page_size <= self._in_source(self.cursor) < (page + 1) * self._page_size:
             self.post_message(self.Highlighted(self.selected))
 
     @property
@@ -164,10 +181,17 @@ class ConversationList(ScrollView, can_focus=True):
         """Whether every row is known (always, except for a search still being paged)."""
         return not self._open_ended
 
+    def _in_source(self, index: int) -> int:
+        """Where row ``index`` is in the source (rows after the pinned one are one further down)."""
+        return index - 1 if self._pin is not None and index > self._pin[0] else index
+
     def row(self, index: int) -> ConversationRecord | None:
         """The row at ``index`` if its page has arrived (else None, and the page is asked for)."""
-        if self._source is None or not 0 <= index < self._count:
+        if self._pin is not None and index == self._pin[0]:
+            return self._pin[1]
+        if self._source is None or not 0 <= index < self.count:
             return None
+        index = self._in_source(index)
         page = index // self._page_size
         rows = self._pages.get(page)
         if rows is None:
@@ -178,11 +202,24 @@ class ConversationList(ScrollView, can_focus=True):
 
     def index_of(self, conversation_id: int) -> int | None:
         """Where ``conversation_id`` is among the rows that have arrived."""
+        if self._pin is not None and self._pin[1].id == conversation_id:
+            return self._pin[0]
         for page, rows in sorted(self._pages.items()):
             for offset, record in enumerate(rows):
                 if record.id == conversation_id:
-                    return page * self._page_size + offset
+                    index = page * self._page_size + offset
+                    return index + 1 if self._pin is not None and index >= self._pin[0] else index
         return None
+
+    def update_row(self, record: ConversationRecord) -> None:
+        """Draw ``record`` anew where it is (its state changed: read, muted, saving)."""
+        if self._pin is not None and self._pin[1].id == record.id:
+            self._pin = (self._pin[0], record)
+        for rows in self._pages.values():
+            for offset, row in enumerate(rows):
+                if row.id == record.id:
+                    rows[offset] = record
+        self._forget_drawn()
 
     @property
     def selected(self) -> ConversationRecord | None:
@@ -190,7 +227,8 @@ class ConversationList(ScrollView, can_focus=True):
 
     @property
     def count(self) -> int:
-        return self._count
+        """Rows shown: the source's, and the pinned one."""
+        return self._count + (1 if self._pin is not None else 0)
 
     def select_id(self, conversation_id: int) -> bool:
         index = self.index_of(conversation_id)
@@ -203,7 +241,7 @@ class ConversationList(ScrollView, can_focus=True):
         """The index of the next (+1) or previous (-1) unread conversation from the cursor,
         among the rows that have arrived."""
         index = self.cursor + step
-        while 0 <= index < self._count:
+        while 0 <= index < self.count:
             record = self.row(index)
             if record is None:
                 return None
@@ -211,6 +249,25 @@ class ConversationList(ScrollView, can_focus=True):
                 return index
             index += step
         return None
+
+    def toggle_mark(self) -> None:
+        """Select or unselect the highlighted conversation."""
+        if self.selected is not None:
+            self.marked ^= {self.selected.id}
+            self._forget_drawn()
+
+    def mark(self, conversation_ids) -> None:
+        self.marked |= set(conversation_ids)
+        self._forget_drawn()
+
+    def clear_marks(self) -> None:
+        self.marked.clear()
+        self._forget_drawn()
+
+    def set_drafts(self, conversation_ids: frozenset[int]) -> None:
+        if conversation_ids != self.drafts:
+            self.drafts = conversation_ids
+            self._forget_drawn()
 
     def set_saving(self, conversation_id: int, saving: bool) -> None:
         """Draw (or stop drawing) "saving…" on a conversation whose write waits for the store."""
@@ -236,13 +293,15 @@ class ConversationList(ScrollView, can_focus=True):
         record = self.row(index)
         base = self.rich_style
         if record is None:
-            if 0 <= index < self._count:  # its page is on its way
+            if 0 <= index < self.count:  # its page is on its way
                 dim = base + self._dim()
                 return Strip([Segment("  …".ljust(width), dim)], width)
             return Strip.blank(width, base)
         style = base
         if record.folder is Folder.UNREAD:
             style += self.get_component_rich_style("conversation-list--unread")
+        if record.id in self.marked:
+            style += self.get_component_rich_style("conversation-list--marked")
         if index == self.cursor:
             style += self.get_component_rich_style("conversation-list--cursor")
         return Strip(self._segments(record, width, style), width).crop(0, width)
@@ -272,16 +331,18 @@ class ConversationList(ScrollView, can_focus=True):
         when = " " + ("saving…" if record.id in self.saving else relative(record.last_activity_at, self.clock())).rjust(6)
         marks = ("M" if record.muted else " ") + ("A" if record.folder is Folder.ARCHIVED else " ")
         badge = f"({record.unread_count})" if record.folder is Folder.UNREAD else ""
-        dot = "● " if record.folder is Folder.UNREAD else "  "
+        dot = ("✓" if record.id in self.marked else " ") + ("● " if record.folder is Folder.UNREAD else "  ")
         name_width = min(20, max(10, width // 3))
         name = set_cell_size(clean_line(record.title), name_width)  # wide characters take two cells
         arrow = "› " if record.last_direction == Direction.OUTBOUND else ""
+        draft = "draft " if record.id in self.drafts else ""
         fixed = len(dot) + name_width + 1 + len(when) + 1 + len(badge) + 1 + len(marks)
         preview_width = max(0, width - fixed)
-        preview = set_cell_size(arrow + clean_line(record.last_preview), preview_width)
+        preview = set_cell_size(arrow + clean_line(record.last_preview), max(0, preview_width - len(draft)))
         return [
             Segment(dot, badge_style),
             Segment(name + " ", style),
+            Segment(draft[:preview_width], badge_style),
             Segment(preview, dim),
             Segment(when + " ", dim),
             Segment(badge.rjust(len(badge)), badge_style),
@@ -289,11 +350,14 @@ class ConversationList(ScrollView, can_focus=True):
         ]
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self._count)
+        self.virtual_size = Size(self.size.width, self.count)
 
     # ---- movement -----------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
+        if self._pin is not None and new != self._pin[0]:
+            self._unpin(new)
+            return
         top = self.scroll_offset.y
         self._scroll_to_cursor()
         if self.scroll_offset.y == top:  # only the two lines whose highlight changed
@@ -301,6 +365,16 @@ class ConversationList(ScrollView, can_focus=True):
             self.refresh_line(new)
         else:
             self.refresh()
+        self.post_message(self.Highlighted(self.selected))
+
+    def _unpin(self, new: int) -> None:
+        """The cursor left the pinned conversation: it goes, and the rows after it move up."""
+        assert self._pin is not None
+        at, self._pin = self._pin[0], None
+        self.virtual_size = Size(self.size.width, self.count)
+        self.set_reactive(ConversationList.cursor, max(0, min(new - 1 if new > at else new, self.count - 1)))
+        self._scroll_to_cursor()
+        self._forget_drawn()
         self.post_message(self.Highlighted(self.selected))
 
     def _scroll_to_cursor(self) -> None:
@@ -314,8 +388,8 @@ class ConversationList(ScrollView, can_focus=True):
     def _move(self, to: int) -> None:
         if self._open_ended and to >= self._count - self._page_size // 2:
             self._want(self._count // self._page_size)  # the next page of an open-ended list
-        if self._count:
-            self.cursor = max(0, min(self._count - 1, to))
+        if self.count:
+            self.cursor = max(0, min(self.count - 1, to))
 
     def action_cursor_down(self) -> None:
         self._move(self.cursor + 1)
@@ -327,7 +401,7 @@ class ConversationList(ScrollView, can_focus=True):
         self._move(0)
 
     def action_last(self) -> None:
-        self._move(self._count - 1)
+        self._move(self.count - 1)
 
     def action_page_down(self) -> None:
         self._move(self.cursor + max(1, self.size.height - 1))

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from msgterm.domain.folders import FolderView
 from msgterm.store.records import Filters, FilterValues
 from msgterm.widgets.literal import literal
+from msgterm.widgets.tick_list import TickBox, TickList
 
 DATE_PRESETS = (("Any time", None), ("Today", 1), ("Last 7 days", 7), ("Last 30 days", 30))
 
@@ -47,12 +48,12 @@ class FilterSidebar(VerticalScroll):
         yield Label("Date")
         yield Select([(name, days or 0) for name, days in DATE_PRESETS], value=0, allow_blank=False, id="dates")
         yield Label("Client type")
-        yield SelectionList(*[(literal(v), v) for v in self.values.client_types], id="types")
+        yield TickList(*[(literal(v), v) for v in self.values.client_types], id="types")
         yield Label("Client group")
-        yield SelectionList(*[(literal(v), v) for v in self.values.groups], id="groups")
+        yield TickList(*[(literal(v), v) for v in self.values.groups], id="groups")
         yield Label("Home location")
-        yield SelectionList(*[(literal(v), v) for v in self.values.locations], id="locations")
-        yield Checkbox("Muted only", id="muted")
+        yield TickList(*[(literal(v), v) for v in self.values.locations], id="locations")
+        yield TickBox("Muted only", id="muted")
 
     def set_values(self, values: FilterValues) -> None:
         """The types, groups and locations the store holds (read on a worker after start)."""

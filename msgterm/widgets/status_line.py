@@ -42,6 +42,7 @@ class StatusLine(Static):
         self._problem = False
         self._synced_at: datetime | None = None
         self._history: HistoryProgress | None = None
+        self._selected = 0
 
     def on_mount(self) -> None:
         self._redraw()
@@ -62,6 +63,11 @@ class StatusLine(Static):
         self._history = None if progress.complete else progress
         self._redraw()
 
+    def show_selection(self, count: int) -> None:
+        """How many conversations are selected for an action on many (none: nothing shown)."""
+        self._selected = count
+        self._redraw()
+
     def sync_words(self) -> str:
         if self._problem:
             return self._message
@@ -79,4 +85,7 @@ class StatusLine(Static):
         text.append(clean_line(self.sync_words()), style="bold red" if self._problem else "")
         text.append("   │   ")
         text.append(clean_line(self.staff))
+        if self._selected:
+            text.append("   │   ")
+            text.append(f"{self._selected} selected", style="bold reverse")
         self.update(text)

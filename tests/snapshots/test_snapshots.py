@@ -116,3 +116,24 @@ def test_a_failed_send_says_why(snap_compare, tmp_path):
 def test_the_main_screen_at_80x24(snap_compare, tmp_path):
     store, clock = build_store(tmp_path)
     assert snap_compare(make_app(store, clock), terminal_size=(80, 24), run_before=keys("4", "enter"))
+
+
+def test_selected_rows(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("4", "x", "j", "j", "x", "j"))
+
+
+def test_an_opened_conversation_stays_in_the_unread_view(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("j", "enter"))
+
+
+def test_a_draft_with_its_recipient(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    pressed = ("r", *"Yes, one spot left", "ctrl+j", *"Shall I book it?")
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys(*pressed))
+
+
+def test_the_main_screen_at_250_columns(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    assert snap_compare(make_app(store, clock), terminal_size=(250, 36), run_before=keys("4"))

@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from app_fixtures import HOSTILE, build_store, make_app
+from app_fixtures import HOSTILE, build_store, by_name, header, listing, make_app, open_named, settled, thread_text
 from conftest import add_client, inbound
 
 from msgterm.domain.folders import Folder
 from msgterm.messages import StoreChanged
 from msgterm.screens.main_screen import THREAD_WINDOW
-from msgterm.widgets.conversation_list import ConversationList
 
 SIZE = (120, 36)
-
-
-def listing(app) -> ConversationList:
-    return app.screen.query_one(ConversationList)
-
-
-def thread_text(app) -> str:
-    return str(app.screen.query_one("#thread-text").render())
-
-
-async def settled(pilot, condition, timeout: float = 5.0) -> bool:
-    """Wait until ``condition()`` holds (workers finished), at most ``timeout`` seconds."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return True
-        await pilot.pause(0.05)
-    return condition()
-
-
-def by_name(store, name):
-    return next(c for c in store.conversations(limit=100) if c.title == name)
-
-
-async def open_named(pilot, app, name):
-    await pilot.press("4")
-    listing(app).select_id(by_name(app.store, name).id)
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 async def test_reply_goes_out_and_moves_to_replied(tmp_path):
@@ -308,7 +279,7 @@ async def test_search_a_word_and_land_on_the_matching_message_highlighted(tmp_pa
         assert app.screen.shown_search_text == "yoga"
         hits = [listing(app).row(i) for i in range(listing(app).count)]
         assert [(h.title, h.last_preview) for h in hits] == [("Alan Turing", "Reminder: Hot Yoga tomorrow at 7am")]
-        assert app.screen.sub_title == "Search · 1 hits"
+        assert header(app) == "Search 'yoga' · 1 hits"
         await pilot.press("enter")  # from the box to the results
         assert app.screen.focused is listing(app)
         await pilot.press("enter")  # open the hit
@@ -369,7 +340,7 @@ async def test_search_results_page_in_as_the_cursor_reaches_the_end(tmp_path):
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
         await search_for(pilot, app, "locker")
-        assert listing(app).count == 50 and app.screen.sub_title == "Search · 50+ hits"
+        assert listing(app).count == 50 and header(app).endswith("· 50+ hits")
         await pilot.press("enter", "G")
         await pilot.press("G", "G")
         assert listing(app).count == 120 and listing(app).complete

@@ -9,19 +9,20 @@ from pathlib import Path
 from msgterm.app import MsgtermApp
 from msgterm.screens.keymap import SEARCH_SYNTAX, help_rows
 from msgterm.screens.main_screen import MainScreen
+from msgterm.widgets.composer import DraftBox
 from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.thread_view import ThreadView
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: How the README and the help write a key, and Textual's name for it.
-NAMES = {"↓": "down", "↑": "up", "/": "slash", "?": "question_mark"}
+NAMES = {"↓": "down", "↑": "up", "/": "slash", "?": "question_mark", "*": "asterisk"}
 #: Keys Textual itself binds (focus and the command palette).
 TEXTUAL = {"tab", "ctrl+p"}
 
 
 def bound() -> set[str]:
     keys: set[str] = set()
-    for owner in (MsgtermApp, MainScreen, ConversationList, ThreadView):
+    for owner in (MsgtermApp, MainScreen, ConversationList, ThreadView, DraftBox):
         for binding in owner.BINDINGS:
             key = binding.key if hasattr(binding, "key") else binding[0]
             keys.update(k.strip() for k in key.split(","))

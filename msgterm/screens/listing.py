@@ -1,0 +1,70 @@
+"""What the main screen's list shows, read from the store on a worker thread: the folder
+counts, the first pages (or a search's first hits), and this staff member's drafts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from msgterm.domain.folders import FolderView
+from msgterm.domain.permissions import StaffMember
+from msgterm.domain.search_query import SearchQuery
+from msgterm.store import Store
+from msgterm.store.records import ConversationRecord, Filters
+from msgterm.store.search import SearchResults
+from msgterm.widgets.conversation_list import PAGE
+
+#: Search hits read per page (the first page is what the user waits for).
+SEARCH_PAGE = 50
+#: How many pages of the list are read to find the conversation that stays selected.
+KEEP_WITHIN_PAGES = 5
+
+
+@dataclass(frozen=True)
+class Listing:
+    counts: dict[FolderView, int]
+    #: Reads a page of rows (offset, limit), on a worker.
+    source: Callable[[int, int], list[ConversationRecord]]
+    #: How many rows; None for a search (known as it is paged).
+    count: int | None
+    pages: dict[int, list[ConversationRecord]]
+    page_size: int
+    drafts: frozenset[int]
+    #: Where the change log ended before the first read (None on later reads).
+    change_seq: int | None = None
+    #: The search's results, for "select all" (None for a folder).
+    results: SearchResults | None = None
+
+
+def read_listing(
+    store: Store,
+    staff: StaffMember,
+    view: FolderView,
+    filters: Filters,
+    search: SearchQuery | None,
+    keep_id: int | None,
+    *,
+    first: bool,
+) -> Listing:
+    """The list's contents. On the first read, the change log's end is read before the
+    rest, so that the change watcher misses nothing that comes after."""
+    change_seq = store.change_seq() if first else None
+    counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
+    drafts = store.draft_ids(staff)
+    if search is not None:
+        results = SearchResults(store, search, view, filters, page_size=SEARCH_PAGE)
+        first_page = {0: results.rows(0, SEARCH_PAGE)}
+        return Listing(counts, results.rows, None, first_page, SEARCH_PAGE, drafts, change_seq, results)
+    count = counts[view]
+
+    def source(offset: int, limit: int) -> list[ConversationRecord]:
+        return store.conversations(view, filters, offset=offset, limit=limit, total=count)
+
+    pages = {0: source(0, PAGE)}
+    # Where the kept conversation is, within a few pages (a busy list moves it down).
+    while keep_id is not None and len(pages) < KEEP_WITHIN_PAGES:
+        last = pages[len(pages) - 1]
+        if len(last) < PAGE or any(row.id == keep_id for row in last):
+            break
+        pages[len(pages)] = source(len(pages) * PAGE, PAGE)
+    return Listing(counts, source, count, pages, PAGE, drafts, change_seq)

@@ -1,0 +1,258 @@
+"""The thread pane: the conversation on screen, the reply being written to it, and sending.
+
+The composer writes to the conversation the pane shows, and nothing else: switching
+conversations keeps the text typed as that conversation's draft (in the store) and brings
+back the draft of the next. A send names the conversation it was typed for, and goes
+only if that is still the one on screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.containers import Vertical
+from textual.message import Message
+
+from msgterm.domain.provider_errors import can_retry
+from msgterm.domain.provider_message import Status
+from msgterm.editor import EditorFailed, edit_text
+from msgterm.messages import StoreChanged
+from msgterm.store.records import ConversationRecord, MessageRecord
+from msgterm.store_calls import StoreCalls
+from msgterm.widgets.composer import Composer
+from msgterm.widgets.thread_view import Hit, ThreadView
+
+if TYPE_CHECKING:
+    from msgterm.app import MsgtermApp
+
+#: A draft is kept this long after the last keystroke (and at once on leaving it).
+DRAFT_SAVE_DELAY = 0.4
+
+
+class ThreadPane(Vertical):
+    """Shows one conversation and writes replies to it."""
+
+    class DraftsChanged(Message):
+        """Conversations with a draft of this staff member, after a save or a send."""
+
+        def __init__(self, conversation_ids: frozenset[int]) -> None:
+            super().__init__()
+            self.conversation_ids = conversation_ids
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.calls = StoreCalls(self)
+        #: Drafts as this terminal last knew them, by conversation.
+        self._drafts: dict[int, str] = {}
+        self.draft_ids: frozenset[int] = frozenset()
+        #: (conversation, its newest message) when it was opened or last warned about.
+        self.seen_up_to: tuple[int, int] = (0, 0)
+        self._unsaved: tuple[int, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ThreadView(id="thread")
+        yield Composer(id="composer")
+
+    def on_mount(self) -> None:
+        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft, pause=True)
+        staff = self.msgterm.staff
+        assert staff is not None, "the thread pane runs for a staff member"
+        self.composer.set_read_only(
+            None
+            if staff.can_send
+            else f"Read only: {staff.username} ({staff.role}) lacks the Send Email/SMS to clients permission"
+        )
+
+    @property
+    def msgterm(self) -> MsgtermApp:
+        return cast("MsgtermApp", self.app)
+
+    @property
+    def thread(self) -> ThreadView:
+        return self.query_one(ThreadView)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def conversation(self) -> ConversationRecord | None:
+        """The conversation on screen: what the thread shows and the composer writes to."""
+        return self.thread.conversation
+
+    # ---- showing -----------------------------------------------------------------------------
+
+    def show(
+        self,
+        conversation: ConversationRecord | None,
+        messages: list[MessageRecord],
+        *,
+        keep_position: bool = False,
+        hit: Hit | None = None,
+        more_before: bool = False,
+    ) -> None:
+        """Show ``conversation``; a different one than before brings its own draft."""
+        switching = (conversation.id if conversation else None) != (self.conversation.id if self.conversation else None)
+        self.thread.show(conversation, messages, keep_position=keep_position, hit=hit, more_before=more_before)
+        if switching:
+            self.save_draft()
+            self._write_to(conversation)
+        elif conversation is not None:
+            self.composer.conversation = conversation  # the same one, read anew
+
+    def _write_to(self, conversation: ConversationRecord | None) -> None:
+        if conversation is None:
+            self.composer.write_to(None)
+            return
+        self.composer.write_to(conversation, self._drafts.get(conversation.id, ""))
+        if conversation.id in self.draft_ids and conversation.id not in self._drafts:
+            store, staff = self.msgterm.store, self.msgterm.staff
+            assert store is not None and staff is not None
+
+            def arrived(draft: str) -> None:
+                self._drafts[conversation.id] = draft
+                still_here = self.composer.conversation is not None and self.composer.conversation.id == conversation.id
+                if still_here and not self.composer.text:
+                    self.composer.set_text(draft)
+
+            self.calls.read(lambda: store.draft(staff, conversation.id), arrived, group="draft")
+
+    def set_draft_ids(self, conversation_ids: frozenset[int]) -> None:
+        """The conversations with a draft, as the store has them (read with the list)."""
+        self.draft_ids = conversation_ids
+
+    def opened(self, conversation_id: int, newest_message_id: int) -> None:
+        """The user opened the conversation, and has seen it up to ``newest_message_id``."""
+        self.seen_up_to = (conversation_id, newest_message_id)
+
+    # ---- drafts ------------------------------------------------------------------------------
+
+    def on_composer_draft_edited(self, event: Composer.DraftEdited) -> None:
+        self._drafts[event.conversation_id] = event.body
+        self._unsaved = (event.conversation_id, event.body)
+        self._save_timer.reset()
+        self._save_timer.resume()
+
+    def save_draft(self) -> None:
+        """Keep the text typed (if any changed) as its conversation's draft, in the store."""
+        self._save_timer.pause()
+        if self._unsaved is None:
+            return
+        (conversation_id, body), self._unsaved = self._unsaved, None
+        store, staff = self.msgterm.store, self.msgterm.staff
+        assert store is not None and staff is not None
+        self.calls.write(lambda: store.save_draft(staff, conversation_id, body))
+        self._note_draft(conversation_id, bool(body.strip()))
+
+    def _note_draft(self, conversation_id: int, has_draft: bool) -> None:
+        ids = self.draft_ids | {conversation_id} if has_draft else self.draft_ids - {conversation_id}
+        if ids != self.draft_ids:
+            self.draft_ids = ids
+            self.post_message(self.DraftsChanged(ids))
+
+    def on_composer_edit_requested(self, event: Composer.EditRequested) -> None:
+        """``ctrl+e``: the draft in the user's editor; the app gives it the terminal meanwhile."""
+        try:
+            with self.app.suspend():
+                edited = edit_text(event.body)
+        except SuspendNotSupported:
+            self.notify("This terminal cannot hand over to an editor.", severity="warning")
+            return
+        except EditorFailed as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        composer = self.composer
+        if composer.conversation is not None and composer.conversation.id == event.conversation_id:
+            composer.set_text(edited)
+            self.on_composer_draft_edited(Composer.DraftEdited(event.conversation_id, edited))
+        self.composer.box.focus()
+
+    # ---- sending -----------------------------------------------------------------------------
+
+    def on_composer_send_requested(self, event: Composer.SendRequested) -> None:
+        event.stop()
+        if self.conversation is None or self.conversation.id != event.conversation_id:
+            self.notify("Not sent: the conversation on screen changed. Your text is kept as its draft.", severity="warning")
+            return
+        conversation_id, body, seen_up_to = event.conversation_id, event.body, self.seen_up_to
+        store, staff, sender = self.msgterm.store, self.msgterm.staff, self.msgterm.send_pipeline
+        assert store is not None and staff is not None and sender is not None, "the thread pane sends with a provider"
+
+        def check() -> int:
+            """The composer's checks, then "did the client write meanwhile?"."""
+            sender.validate(staff, conversation_id, body)
+            seen_conversation, seen_message = seen_up_to
+            arrived = store.inbound_after(conversation_id, seen_message) if seen_conversation == conversation_id else 0
+            return arrived
+
+        def checked(arrived: int) -> None:
+            if arrived:
+                # Another terminal's poller stored them while this reply was being written.
+                self.calls.read(
+                    lambda: store.newest_message_id(conversation_id), lambda n: self._warn(conversation_id, n, arrived)
+                )
+                return
+            self._send(conversation_id, body)
+
+        self.calls.read(check, checked, group="send-check", exclusive=False)
+
+    def _warn(self, conversation_id: int, newest: int, arrived: int) -> None:
+        self.seen_up_to = (conversation_id, newest)
+        self.notify(
+            f"{arrived} new message{'s' if arrived > 1 else ''} since you opened this conversation. "
+            "Read them above; press enter again to send as it is.",
+            title="Not sent yet",
+            severity="warning",
+            timeout=8,
+        )
+
+    def _send(self, conversation_id: int, body: str) -> None:
+        """Send, after every draft save asked for before (so that none brings the sent text
+        back as a draft); never tried twice (``retry=False``: a second try could send twice)."""
+        if self.composer.conversation is not None and self.composer.conversation.id == conversation_id:
+            self.composer.clear()
+        self._save_timer.pause()
+        if self._unsaved is not None and self._unsaved[0] == conversation_id:
+            self._unsaved = None
+        self._drafts.pop(conversation_id, None)
+        self._note_draft(conversation_id, False)
+        store, staff, sender = self.msgterm.store, self.msgterm.staff, self.msgterm.send_pipeline
+        assert store is not None and staff is not None and sender is not None
+        self.calls.write(
+            lambda: sender.send(staff, conversation_id, body),
+            lambda result: None if result.ok else self._say(f"Not sent: {result.reason}"),
+            finally_=lambda: self._changed(conversation_id),
+            retry=False,
+        )
+
+    def retry_last_failed(self) -> None:
+        """Send the conversation's last failed message again, if sending again can help."""
+        conversation = self.conversation
+        store, staff, sender = self.msgterm.store, self.msgterm.staff, self.msgterm.send_pipeline
+        if conversation is None or store is None or staff is None or sender is None:
+            return
+
+        def retry(messages: list[MessageRecord]) -> None:
+            failed = [m for m in messages if m.status == Status.FAILED and m.sid is None]
+            retryable = [m for m in failed if can_retry(m.error_code)]
+            if not retryable:
+                why = " (sending it again cannot help: see the reason under it)" if failed else ""
+                self.notify(f"Nothing to retry in this conversation{why}.", timeout=3)
+                return
+            message_id = retryable[-1].id
+            self.calls.write(
+                lambda: sender.retry(staff, message_id),
+                lambda result: None if result.ok else self._say(f"Not sent: {result.reason}"),
+                finally_=lambda: self._changed(conversation.id),
+                retry=False,
+            )
+
+        self.calls.read(lambda: store.messages(conversation.id), retry, group="retry")
+
+    def _changed(self, conversation_id: int) -> None:
+        """The send is stored (sent or failed): the screen reads the conversation anew."""
+        self.post_message(StoreChanged(frozenset({conversation_id})))
+
+    def _say(self, words: str) -> None:
+        self.notify(words, severity="error", markup=False)

@@ -1,0 +1,351 @@
+"""Every key lands on the conversation on screen, a draft goes only to its own client, and
+triage can be undone and done on many at once (the issue "Act on what you see")."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+
+import pytest
+from app_fixtures import build_store, by_name, header, listing, make_app, settled, settled_start
+from conftest import add_client, inbound
+
+from msgterm.domain.folders import Folder
+from msgterm.messages import StoreChanged
+
+
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def composer(app):
+    return app.screen.query_one("#composer")
+
+
+def shown(app):
+    """The conversation in the thread pane."""
+    return app.screen.query_one("#thread-pane").conversation
+
+
+async def idle(pilot) -> None:
+    """Every worker done (reads and writes of the store), then one more round of messages."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def start(pilot) -> None:
+    await settled_start(pilot)
+
+
+async def highlight(pilot, app, name: str) -> None:
+    assert listing(app).select_id(by_name(app.store, name).id)
+    await idle(pilot)
+
+
+def more_unread(store, n: int) -> None:
+    for i in range(6, 6 + n):
+        inbound(store, store.client(add_client(store, i, first_name=f"Extra{i}", last_name="Client")).mobile_phone, f"hi {i}")
+
+
+# ---- 0. a draft belongs to its conversation -------------------------------------------------
+
+
+async def test_a_draft_typed_for_one_client_is_never_sent_to_the_next(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start(pilot)
+        await pilot.press("4")
+        await idle(pilot)
+        first = listing(app).selected
+        messages_before = store.message_count()
+        await pilot.press("enter", "r")
+        assert f"To: {first.title}" in str(app.screen.query_one("#recipient").render())
+        await pilot.press(*"Your 6pm spin is booked")
+        await pilot.press("escape", "j")
+        await idle(pilot)
+        second = listing(app).selected
+        assert second.id != first.id
+        await pilot.press("r")
+        await idle(pilot)
+        assert f"To: {second.title}" in str(app.screen.query_one("#recipient").render())
+        assert composer(app).text == ""
+        await pilot.press("enter")
+        await idle(pilot)
+        assert store.message_count() == messages_before  # nothing was sent to the second client
+        await pilot.press("escape", "k", "r")
+        await idle(pilot)
+        assert shown(app).id == first.id and composer(app).text == "Your 6pm spin is booked"
+        assert await settled(pilot, lambda: store.draft(app.staff, first.id) == "Your 6pm spin is booked")
+        assert first.id in listing(app).drafts
+        assert "draft" in "".join(s.text for s in listing(app).render_line(0))
+
+
+async def test_a_draft_survives_a_restart_and_a_send_removes_it(tmp_path):
+    store, clock = build_store(tmp_path)
+    ada = by_name(store, "Ada Lovelace")
+    store.save_draft(store.staff_member("desk"), ada.id, "Yes, one spot left.\nShall I book it?")
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await highlight(pilot, app, "Ada Lovelace")
+        await pilot.press("r")
+        await idle(pilot)
+        assert composer(app).text == "Yes, one spot left.\nShall I book it?"
+        await pilot.press("enter")
+        await idle(pilot)
+        sent = store.messages(ada.id)[-1]
+        assert sent.body == "Yes, one spot left.\nShall I book it?" and sent.staff_username == "desk"
+        assert store.draft(app.staff, ada.id) == "" and ada.id not in listing(app).drafts
+
+
+async def test_ctrl_j_adds_a_line_and_ctrl_e_writes_in_the_editor(tmp_path, monkeypatch):
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'a').write(' (edited)')\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        monkeypatch.setattr(app, "suspend", nullcontext)  # a headless test has no terminal to hand over
+        await pilot.press("r", *"line one", "ctrl+j", *"line two")
+        assert composer(app).text == "line one\nline two"
+        await pilot.press("ctrl+e")
+        await idle(pilot)
+        assert composer(app).text == "line one\nline two (edited)"
+
+
+# ---- 1, 2, 6. the conversation on screen is the one keys act on -----------------------------
+
+
+async def test_opened_in_unread_it_stays_in_its_place_shown_as_read(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await pilot.press("j")  # Alan Turing, the second unread
+        await idle(pilot)
+        alan = listing(app).selected
+        await pilot.press("enter")
+        await idle(pilot)
+        assert listing(app).cursor == 1 and listing(app).selected.id == alan.id
+        assert listing(app).selected.folder is Folder.READ
+        assert header(app) == "Unread · 2"  # the folder's count no longer has it
+        await pilot.press("j")  # moving away lets it go
+        await idle(pilot)
+        assert listing(app).count == 2 and alan.id not in {listing(app).row(i).id for i in range(2)}
+
+
+@pytest.mark.parametrize("keys", [("enter", "a"), ("enter", "escape", "a")])
+async def test_archive_after_opening_archives_the_open_conversation(tmp_path, keys):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start(pilot)
+        opened = listing(app).selected
+        for key in keys:
+            await pilot.press(key)
+            await idle(pilot)
+        assert store.conversation(opened.id).folder is Folder.ARCHIVED
+        assert [c.folder for c in store.conversations() if c.id != opened.id].count(Folder.ARCHIVED) == 1  # only Edsger before
+        assert f"Archived {opened.title} · z to undo" in notes(app)
+        assert shown(app).id == opened.id and listing(app).selected.id == opened.id
+
+
+async def test_reply_then_escape_then_mute_mutes_the_client_just_answered(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start(pilot)
+        answered = listing(app).selected
+        await pilot.press("enter", "r", *"See you then", "enter")
+        await idle(pilot)
+        assert store.conversation(answered.id).folder is Folder.REPLIED
+        await pilot.press("escape", "m")
+        await idle(pilot)
+        assert store.conversation(answered.id).muted
+        assert [c.title for c in store.conversations() if c.muted] == [answered.title]
+
+
+async def test_a_live_inbound_elsewhere_moves_neither_the_cursor_nor_the_open_conversation(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await pilot.press("j", "enter")
+        await idle(pilot)
+        reading = listing(app).selected
+        clock.advance(minutes=1)
+        (other,) = inbound(store, store.client_by_ref("C002").mobile_phone, "Actually, Saturday?").changed_conversations
+        app.screen.post_message(StoreChanged(frozenset({other})))
+        assert await settled(pilot, lambda: listing(app).index_of(other) is not None)
+        await idle(pilot)
+        assert listing(app).selected.id == reading.id and shown(app).id == reading.id
+        await pilot.press("a")
+        await idle(pilot)
+        assert store.conversation(reading.id).folder is Folder.ARCHIVED
+        assert store.conversation(other).folder is Folder.UNREAD
+
+
+async def test_next_unread_skips_none_in_the_unread_folder(tmp_path):
+    store, clock = build_store(tmp_path)
+    more_unread(store, 3)  # six unread in all
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        order = [listing(app).row(i).id for i in range(listing(app).count)]
+        assert len(order) == 6
+        await pilot.press("enter")
+        await idle(pilot)
+        opened = [shown(app).id]
+        for _ in range(5):
+            await pilot.press("]")
+            await idle(pilot)
+            opened.append(shown(app).id)
+        assert opened == order
+        assert all(store.conversation(cid).folder is Folder.READ for cid in order)
+
+
+async def test_peeking_never_changes_unread_state(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await pilot.press("j", "j")
+        assert await settled(pilot, lambda: shown(app) is not None and shown(app).id == listing(app).selected.id)
+        assert all(
+            c.folder is Folder.UNREAD
+            for c in store.conversations(limit=10)
+            if c.title != "Grace Hopper" and c.title != "Edsger Dijkstra"
+        )
+
+
+# ---- 3. undo -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["a", "m", "u", "enter"])
+async def test_undo_puts_each_action_back(tmp_path, key):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start(pilot)
+        await pilot.press("4")
+        await idle(pilot)
+        await highlight(pilot, app, "Barbara Liskov" if key in "am" or key == "enter" else "Grace Hopper")
+        target = listing(app).selected
+        before = store.conversation(target.id)
+        await pilot.press(key)
+        await idle(pilot)
+        assert store.conversation(target.id) != before
+        await pilot.press("escape", "z")
+        await idle(pilot)
+        after = store.conversation(target.id)
+        assert (after.folder, after.unread_count, after.muted) == (before.folder, before.unread_count, before.muted)
+        assert any(m.startswith("Undid") for m in notes(app))
+        assert store.events(target.id)[-1].kind == "undo"
+
+
+async def test_undo_after_a_new_inbound_keeps_it_in_sight(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start(pilot)
+        target = listing(app).selected
+        await pilot.press("a")
+        await idle(pilot)
+        inbound(store, target.phone, "one more thing")
+        await pilot.press("z")
+        await idle(pilot)
+        assert store.conversation(target.id).folder is Folder.UNREAD
+        assert any("got a new message since" in m for m in notes(app))
+
+
+async def test_twenty_undos_in_a_row(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        target = listing(app).selected
+        for _ in range(20):
+            await pilot.press("m")
+            await idle(pilot)
+        assert not store.conversation(target.id).muted  # muted, unmuted, ... an even number of times
+        assert len(app.screen.undo_stack) == 20
+        for _ in range(19):
+            await pilot.press("z")
+            await idle(pilot)
+        assert store.conversation(target.id).muted  # back to after the first mute
+        await pilot.press("z")
+        await idle(pilot)
+        assert not store.conversation(target.id).muted and app.screen.undo_stack == []
+
+
+# ---- 4. several at once ------------------------------------------------------------------------
+
+
+async def test_select_two_archive_them_and_undo_both(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start(pilot)
+        await pilot.press("x", "j", "j", "x")
+        picked = {listing(app).row(0).id, listing(app).row(2).id}
+        assert listing(app).marked == picked
+        assert "2 selected" in str(app.screen.query_one("#status").render())
+        await pilot.press("a")
+        await idle(pilot)
+        assert {c.id for c in store.conversations() if c.folder is Folder.ARCHIVED} >= picked
+        assert store.conversation(listing(app).row(0).id).folder is Folder.UNREAD  # the middle one untouched
+        assert "Archived 2 conversations · z to undo" in notes(app)
+        assert listing(app).marked == set()
+        await pilot.press("z")
+        await idle(pilot)
+        assert all(store.conversation(cid).folder is Folder.UNREAD for cid in picked)
+
+
+async def test_select_all_under_a_filter_archives_only_the_view(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await pilot.press("4", "slash", *"type:member")
+        assert await settled(pilot, lambda: app.screen.shown_search_text == "type:member")
+        await pilot.press("enter", "asterisk")
+        await idle(pilot)
+        members = {c.id for c in store.conversations() if c.client_name in ("Ada Lovelace", "Alan Turing", "Barbara Liskov")}
+        assert listing(app).marked == members
+        await pilot.press("a")
+        await idle(pilot)
+        archived = {c.id for c in store.conversations() if c.folder is Folder.ARCHIVED}
+        assert archived == members | {by_name(store, "Edsger Dijkstra").id}
+        await pilot.press("z")
+        await idle(pilot)
+        assert {c.id for c in store.conversations() if c.folder is Folder.ARCHIVED} == {by_name(store, "Edsger Dijkstra").id}
+
+
+async def test_escape_clears_the_selection_first(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await pilot.press("asterisk")
+        await idle(pilot)
+        assert len(listing(app).marked) == 3
+        await pilot.press("escape")
+        assert listing(app).marked == set() and "selected" not in str(app.screen.query_one("#status").render())
+
+
+async def test_a_viewers_bulk_action_is_refused_and_changes_nothing(tmp_path):
+    store, clock = build_store(tmp_path)
+    before = [(c.id, c.folder, c.unread_count, c.muted) for c in store.conversations()]
+    app = make_app(store, clock, staff="viewer")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await start(pilot)
+        await pilot.press("asterisk")
+        await idle(pilot)
+        await pilot.press("a", "m", "u", "z")
+        await idle(pilot)
+        assert [(c.id, c.folder, c.unread_count, c.muted) for c in store.conversations()] == before
+        assert any("cannot archive" in m for m in notes(app))
