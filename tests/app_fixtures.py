@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import textual._wait
 from conftest import BUSINESS, T0, FixedClock, add_client, automated, inbound, migrated_sqlite, staff_send
 
 from msgterm.app import MsgtermApp
 from msgterm.store import open_store
 from msgterm.sync.simulated import SimulatedProvider
 from msgterm.widgets.conversation_list import ConversationList
+
+# Pilot waits after every key until the app looks idle, in slices of 1/50 s: at least 40 ms a
+# key, most of a typing test's time. The same test (a slice with 5% of it busy is idle) in
+# slices of 5 ms. Tests never rely on it: they wait for workers and conditions.
+textual._wait.SLEEP_GRANULARITY = 0.005
+textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20
 
 HOSTILE = [
     "[@click=app.quit]quit[/]",
@@ -65,6 +72,17 @@ async def settled_start(pilot) -> None:
         await pilot.pause(0.01)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def quiet(pilot) -> None:
+    """Until every read and write of the store is done and shown, and no preview is due."""
+    for _ in range(2):  # a result may start another read (a list page, the preview)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    while pilot.app.main_screen is not None and not pilot.app.main_screen.quiet:
+        await pilot.pause(0.01)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:

@@ -119,6 +119,7 @@ class MainScreen(Screen):
         #: The text whose results are on screen (the benchmark waits for it).
         self.shown_search_text = ""
         self._to_preview: ConversationRecord | None = None
+        self._preview_due = False
         self.undo_stack: list[UndoEntry] = []
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
@@ -149,6 +150,12 @@ class MainScreen(Screen):
             return
         self.query_one(FilterSidebar).set_values(values)
         self._reloaded(listing, None)
+
+    @property
+    def quiet(self) -> bool:
+        """Whether nothing is due: no preview waiting for the cursor to rest, no write
+        waiting for the store (tests wait for this, never for a fixed time)."""
+        return not self._preview_due and not self.calls.writes_pending and not self.pane.calls.writes_pending
 
     @property
     def ready(self) -> bool:
@@ -358,12 +365,14 @@ class MainScreen(Screen):
             self.pinned = None
         self.open_id = None
         self._to_preview = conversation  # None when the list is empty: clear the pane
+        self._preview_due = True
         self._preview_timer.reset()
         self._preview_timer.resume()
 
     def _preview(self) -> None:
         """Peek at the highlighted conversation: a read only, its unread state untouched."""
         self._preview_timer.pause()
+        self._preview_due = False
         if self.open_id is None:
             self.show_thread(self._to_preview)
 
@@ -478,6 +487,7 @@ class MainScreen(Screen):
             return
         if self.open_id != conversation.id:
             self.open_conversation(conversation.id, shown=conversation)
+        self.pane.address(conversation)  # at once: what is typed next goes to it
         self.query_one("#reply").focus()
 
     def action_back(self) -> None:

@@ -78,8 +78,9 @@ class ThreadPane(Vertical):
 
     @property
     def conversation(self) -> ConversationRecord | None:
-        """The conversation on screen: what the thread shows and the composer writes to."""
-        return self.thread.conversation
+        """The conversation on screen: the composer writes to it, and the thread shows it (or
+        is being read to show it)."""
+        return self.composer.conversation
 
     # ---- showing -----------------------------------------------------------------------------
 
@@ -93,9 +94,13 @@ class ThreadPane(Vertical):
         more_before: bool = False,
     ) -> None:
         """Show ``conversation``; a different one than before brings its own draft."""
-        switching = (conversation.id if conversation else None) != (self.conversation.id if self.conversation else None)
+        self.address(conversation)
         self.thread.show(conversation, messages, keep_position=keep_position, hit=hit, more_before=more_before)
-        if switching:
+
+    def address(self, conversation: ConversationRecord | None) -> None:
+        """Write to ``conversation`` from now on (its thread may still be on its way): the text
+        typed so far stays as the draft of the one before, and its own draft comes back."""
+        if (conversation.id if conversation else None) != (self.conversation.id if self.conversation else None):
             self.save_draft()
             self._write_to(conversation)
         elif conversation is not None:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from app_fixtures import build_store, make_app
+from app_fixtures import quiet as settle
 
 from msgterm.app import MsgtermApp
 
@@ -23,12 +24,6 @@ def keys(*pressed: str):
             await settle(pilot)
 
     return run_before
-
-
-async def settle(pilot) -> None:
-    for _ in range(2):  # a result may start another read (a list page, the preview)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 @pytest.fixture(autouse=True)
@@ -130,8 +125,13 @@ def test_an_opened_conversation_stays_in_the_unread_view(snap_compare, tmp_path)
 
 def test_a_draft_with_its_recipient(snap_compare, tmp_path):
     store, clock = build_store(tmp_path)
-    pressed = ("r", *"Yes, one spot left", "ctrl+j", *"Shall I book it?")
-    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys(*pressed))
+
+    async def write(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("r", *"Yes, one spot left", "ctrl+j", *"Shall I book it?")
+        await settle(pilot)
+
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=write)
 
 
 def test_the_main_screen_at_250_columns(snap_compare, tmp_path):

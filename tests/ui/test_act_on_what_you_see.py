@@ -8,6 +8,7 @@ from contextlib import nullcontext
 
 import pytest
 from app_fixtures import build_store, by_name, header, listing, make_app, settled, settled_start
+from app_fixtures import quiet as idle
 from conftest import add_client, inbound
 
 from msgterm.domain.folders import Folder
@@ -25,14 +26,6 @@ def composer(app):
 def shown(app):
     """The conversation in the thread pane."""
     return app.screen.query_one("#thread-pane").conversation
-
-
-async def idle(pilot) -> None:
-    """Every worker done (reads and writes of the store), then one more round of messages."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def start(pilot) -> None:
@@ -95,6 +88,7 @@ async def test_a_draft_survives_a_restart_and_a_send_removes_it(tmp_path):
         await idle(pilot)
         assert composer(app).text == "Yes, one spot left.\nShall I book it?"
         await pilot.press("enter")
+        assert await settled(pilot, lambda: store.messages(ada.id)[-1].direction == "outbound")
         await idle(pilot)
         sent = store.messages(ada.id)[-1]
         assert sent.body == "Yes, one spot left.\nShall I book it?" and sent.staff_username == "desk"
@@ -268,18 +262,20 @@ async def test_twenty_undos_in_a_row(tmp_path):
     async with app.run_test(size=(120, 36)) as pilot:
         await start(pilot)
         target = listing(app).selected
-        for _ in range(20):
-            await pilot.press("m")
-            await idle(pilot)
-        assert not store.conversation(target.id).muted  # muted, unmuted, ... an even number of times
+        before = store.conversation(target.id)
+        await pilot.press(*["a", "u"] * 10)  # writes run in the order pressed
+        await idle(pilot)
         assert len(app.screen.undo_stack) == 20
-        for _ in range(19):
-            await pilot.press("z")
-            await idle(pilot)
-        assert store.conversation(target.id).muted  # back to after the first mute
+        assert store.conversation(target.id).folder is Folder.UNREAD
+        await pilot.press(*["z"] * 19)
+        await idle(pilot)
+        assert store.conversation(target.id).folder is Folder.ARCHIVED  # back to after the first archive
         await pilot.press("z")
         await idle(pilot)
-        assert not store.conversation(target.id).muted and app.screen.undo_stack == []
+        after = store.conversation(target.id)
+        assert (after.folder, after.unread_count, after.muted) == (before.folder, before.unread_count, before.muted)
+        assert app.screen.undo_stack == []
+        assert [e.kind for e in store.events(target.id)].count("undo") == 20
 
 
 # ---- 4. several at once ------------------------------------------------------------------------

@@ -357,3 +357,10 @@ def test_filtered_pages_read_along_the_activity_order_are_exactly_the_matching_c
     assert [
         c.id for c in store.conversations(FolderView.ALL, Filters(client_types=("Member",)), limit=3, total=40)
     ] == newest_first[:3]
+
+
+@pytest.mark.parametrize("query", ["Grace Hop", "hopper", "555 0202", "(212) 555-0202", "client2@example", "UID002", "c002"])
+def test_the_new_conversation_picker_finds_a_client_by_any_of_their_details(store, query):
+    add_client(store, 1, first_name="Ada", last_name="Lovelace")
+    add_client(store, 2, first_name="Grace", last_name="Hopper")
+    assert [c.name for c in store.find_clients(query)] == ["Grace Hopper"]
