@@ -14,7 +14,7 @@ from msgterm.screens.keymap import help_rows
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 84; height: 32; border: thick $primary; background: $panel; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 96; max-width: 100%; height: 32; max-height: 100%; border: thick $primary; background: $panel; padding: 0 1; }
     """
     BINDINGS = [("escape,q,question_mark", "dismiss", "Close")]
 

@@ -75,8 +75,8 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
         (
             Key("j,k,down,up", "move in the list", written="j / k, ↓ / ↑"),
             Key("g,G", "top / bottom", written="g / G"),
-            Key("enter", "open the conversation (marks it read; resting on a row only previews it)"),
-            Key("escape", "back to the list (first clears a selection, then ends a search)", action="back"),
+            Key("enter", "open (marks it read; resting on a row only previews it)"),
+            Key("escape", "back to the list; clears a selection first", action="back"),
             Key("tab", "next pane"),
             Key("]", "open the next unread conversation", action="next_unread", label="Next unread", command="Next unread"),
             Key("[", "open the previous unread conversation", action="previous_unread", command="Previous unread"),
@@ -85,7 +85,7 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
     (
         "Conversation",
         (
-            Key("r", "reply (enter sends)", action="reply", label="Reply", command="Reply"),
+            Key("r", "reply, to the conversation on screen", action="reply", label="Reply", command="Reply"),
             Key("n", "new conversation", action="new_conversation", command="New conversation"),
             Key("m", "mute / unmute", action="toggle_mute", label="Mute", command="Mute / unmute"),
             Key("u", "mark as unread", action="mark_unread", command="Mark as unread"),

@@ -16,7 +16,7 @@ from msgterm.domain.segments import MAX_BODY_CHARS, segment_info
 from msgterm.store.records import ConversationRecord
 from msgterm.widgets.literal import literal
 
-PLACEHOLDER = "Reply: enter sends, ctrl+j new line"
+PLACEHOLDER = "Reply: enter sends, ctrl+j new line, ctrl+e editor"
 
 
 class DraftBox(TextArea):
@@ -55,11 +55,11 @@ class Composer(Vertical):
 
     DEFAULT_CSS = """
     Composer { height: auto; }
-    Composer > #recipient { width: 1fr; padding: 0 1; color: $text-muted; }
     Composer > Horizontal { height: auto; }
-    Composer DraftBox { width: 1fr; min-width: 12; height: auto; min-height: 3; max-height: 8; }
-    Composer #counter { width: 18; padding: 1 1; color: $text-muted; }
+    Composer #recipient { width: 1fr; height: auto; padding: 0 1; color: $text-muted; }
+    Composer #counter { width: auto; padding: 0 1; color: $text-muted; }
     Composer #counter.over { color: $error; text-style: bold; }
+    Composer DraftBox { width: 1fr; min-width: 12; height: auto; min-height: 3; max-height: 8; }
     """
 
     class SendRequested(Message):
@@ -93,10 +93,10 @@ class Composer(Vertical):
         self._loading = False
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="recipient")
         with Horizontal():
-            yield DraftBox("", id="reply", soft_wrap=True, tab_behavior="focus", show_line_numbers=False, placeholder=PLACEHOLDER)
+            yield Label("", id="recipient")
             yield Label(str(segment_info("")), id="counter")
+        yield DraftBox("", id="reply", soft_wrap=True, tab_behavior="focus", show_line_numbers=False, placeholder=PLACEHOLDER)
 
     @property
     def box(self) -> DraftBox:

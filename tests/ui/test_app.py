@@ -368,6 +368,7 @@ async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the
         sizes = []
         while thread.more_before:
             shown = len(thread.messages)
+            assert await settled(pilot, lambda: thread.scroll_y > 0)  # the window drawn and scrolled (after a refresh)
             await pilot.press("g")
             assert await settled(pilot, lambda: len(thread.messages) > shown)  # noqa: B023 - read at once
             sizes.append(len(thread.messages))
