@@ -278,6 +278,39 @@ def measure_queries(db: Path, runs: int) -> dict:
     return figures
 
 
+# ---- actions on many -----------------------------------------------------------------------------
+
+
+def measure_bulk(db: Path, runs: int, count: int = 10_000) -> dict:
+    """Select every conversation of a filtered view (``*``: one client type, 14,000 of the
+    store's 100,000), archive ``count`` of them in one transaction (``a``), and undo that
+    (``z``), through the store calls the app makes; each run on a fresh copy of the store."""
+    from msgterm.domain.folders import FolderView, Triage
+    from msgterm.store import open_store
+    from msgterm.store.records import Filters
+
+    selects, archives, undos = [], [], []
+    for _run in range(runs):
+        scratch = Path(tempfile.mkdtemp(prefix="msgterm-bulk-"))
+        try:
+            shutil.copy(db, scratch / "store.db")
+            store = open_store(scratch / "store.db", business_number=BUSINESS)
+            staff = store.add_staff("bench", "Bench Desk", "Front Desk")[0]
+            began = time.perf_counter()
+            ids = store.conversation_ids(FolderView.ALL, Filters(client_types=("Former member",)))
+            selects.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            done = store.triage(staff, Triage.ARCHIVE, ids[:count])
+            archives.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            store.undo(staff, done)
+            undos.append(time.perf_counter() - began)
+            store.dispose()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return {"bulk_select": median(selects), "bulk_archive": median(archives), "bulk_undo": median(undos), "bulk_count": count}
+
+
 # ---- ingest -------------------------------------------------------------------------------------
 
 
@@ -436,6 +469,13 @@ def table(f: dict) -> str:
     rows += [
         ("apply a filter", ms(f["filter"]), "≤ 100 ms", "", f["filter"] <= 0.1),
         (
+            f"select a view and archive {f['bulk_count']:,} conversations",
+            ms(f["bulk_select"] + f["bulk_archive"]),
+            "≤ 1000 ms",
+            f"select {ms(f['bulk_select'])}, archive {ms(f['bulk_archive'])}; undo {ms(f['bulk_undo'])}",
+            f["bulk_select"] + f["bulk_archive"] <= 1.0,
+        ),
+        (
             "ingest 100,000 messages",
             f"{f['ingest_rate']:,.0f} msg/s",
             "≥ 20,000 msg/s",
@@ -459,9 +499,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--ingest", type=int, default=100_000)
     parser.add_argument("--ingest-runs", type=int, default=3)
+    parser.add_argument("--only", choices=("bulk",), help="measure one part only (printed as figures)")
     args = parser.parse_args()
+    if args.only == "bulk":
+        print(measure_bulk(args.db, 3))
+        return
     figures = measure_app(args.db, args.runs)
     figures |= measure_queries(args.db, args.runs)
+    figures |= measure_bulk(args.db, 3)
     figures |= measure_ingest(args.db, args.ingest, args.ingest_runs)
     with sqlite3.connect(args.db) as conn:
         sizes = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("client", "conversation", "message")]

@@ -114,12 +114,15 @@ class TriageStore(ConversationStore):
         with self.write() as conn:
             for start in range(0, len(undoable.priors), CHUNK):
                 priors = undoable.priors[start : start + CHUNK]
-                current = self._states_of(conn, [p.conversation_id for p in priors])
+                chunk = [p.conversation_id for p in priors]
+                current = self._states_of(conn, chunk)
+                newest_inbound = self._newest_message_ids(conn, chunk, direction=Direction.INBOUND)
                 updates, events = [], []
                 for prior in priors:
                     if prior.conversation_id not in current:
                         continue
-                    arrived = self._inbound_after(conn, prior.conversation_id, prior.newest_message_id)
+                    wrote = newest_inbound.get(prior.conversation_id, 0) > prior.newest_message_id
+                    arrived = self._inbound_after(conn, prior.conversation_id, prior.newest_message_id) if wrote else 0
                     if arrived:
                         kept_new.append(prior.conversation_id)
                     state = folders.undone(prior.state, current[prior.conversation_id], arrived)
@@ -166,13 +169,12 @@ class TriageStore(ConversationStore):
         found = {row.id: ConversationState(Folder(row.folder), row.unread_count, bool(row.muted)) for row in rows}
         return {cid: found[cid] for cid in ids if cid in found}  # in the order asked
 
-    def _newest_message_ids(self, conn: Connection, ids: list[int]) -> dict[int, int]:
-        rows = conn.execute(
-            select(msg_t.c.conversation_id, func.max(msg_t.c.id))
-            .where(msg_t.c.conversation_id.in_(ids))
-            .group_by(msg_t.c.conversation_id)
-        )
-        return {cid: newest for cid, newest in rows}
+    def _newest_message_ids(self, conn: Connection, ids: list[int], direction: Direction | None = None) -> dict[int, int]:
+        """Each conversation's newest message (or newest in one direction), in one query."""
+        query = select(msg_t.c.conversation_id, func.max(msg_t.c.id)).where(msg_t.c.conversation_id.in_(ids))
+        if direction is not None:
+            query = query.where(msg_t.c.direction == direction)
+        return {cid: newest for cid, newest in conn.execute(query.group_by(msg_t.c.conversation_id))}
 
     def _inbound_after(self, conn: Connection, conversation_id: int, message_id: int) -> int:
         return int(
