@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def local(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC).astimezone()
+
+
+def local_day_start(now: datetime, days_back: int = 0) -> datetime:
+    """Where the local day ``days_back`` days before today begins, as the store's naive UTC:
+    "Today" is the front desk's day, not UTC's (at 22:00 in New York, UTC is tomorrow)."""
+    day = local(now).date() - timedelta(days=days_back)
+    midnight = datetime(day.year, day.month, day.day).astimezone()  # the local offset of that day (DST)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
 
 
 def relative(at: datetime, now: datetime) -> str:

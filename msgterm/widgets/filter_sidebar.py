@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -12,6 +10,7 @@ from textual.widgets.option_list import Option
 
 from msgterm.domain.folders import FolderView
 from msgterm.store.records import Filters, FilterValues
+from msgterm.timefmt import local_day_start
 from msgterm.widgets.literal import literal
 from msgterm.widgets.tick_list import TickBox, TickList
 
@@ -83,10 +82,7 @@ class FilterSidebar(VerticalScroll):
     def filters(self) -> Filters:
         chosen = self.query_one("#dates", Select).value
         days = chosen if isinstance(chosen, int) else 0
-        since = self.clock() - timedelta(days=days) if days else None
-        if days == 1:
-            now = self.clock()
-            since = datetime(now.year, now.month, now.day)
+        since = local_day_start(self.clock(), days - 1) if days else None  # "Last 7 days": today and the 6 before
         return Filters(
             since=since,
             client_types=tuple(self.query_one("#types", SelectionList).selected),
