@@ -69,3 +69,11 @@ def test_every_key_the_help_names_is_bound():
 def test_every_main_screen_key_is_in_the_readme_and_the_help():
     assert main_screen_keys() - readme_keys() == set()
     assert main_screen_keys() - help_keys() == set()
+
+
+def test_the_palette_has_a_command_for_every_new_triage_key():
+    from msgterm.screens.keymap import palette_commands
+
+    titles = {key.command for key in palette_commands()}
+    assert {"Undo", "Select", "Select all", "Clear selection", "Archive", "Mute / unmute", "Mark as unread"} <= titles
+    assert all(hasattr(MainScreen, f"action_{key.action.split('(')[0]}") for key in palette_commands())
