@@ -353,7 +353,7 @@ async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the
     store.ingest(
         [
             ProviderMessage(f"SMlong{n:028d}", "inbound", "+14155550123", BUSINESS, f"message {n}", "received", at, at)
-            for n, at in ((n, clock.advance(seconds=1)) for n in range(450))
+            for n, at in ((n, clock.advance(seconds=1)) for n in range(150))
         ]
     )
     app = make_app(store, clock)
@@ -363,7 +363,7 @@ async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the
         await pilot.press("enter")
         thread = app.screen.query_one("#thread")
         assert await settled(pilot, lambda: len(thread.messages) == THREAD_WINDOW)
-        assert thread.messages[-1].body == "message 449"
+        assert thread.messages[-1].body == "message 149"
         thread.focus()
         sizes = []
         while thread.more_before:
@@ -372,8 +372,8 @@ async def test_a_long_thread_opens_on_its_newest_window_and_loads_earlier_at_the
             await pilot.press("g")
             assert await settled(pilot, lambda: len(thread.messages) > shown)  # noqa: B023 - read at once
             sizes.append(len(thread.messages))
-        assert sizes == [min(450, n * THREAD_WINDOW) for n in range(2, 2 + len(sizes))] and sizes[-1] == 450
-        assert [m.body for m in thread.messages] == [f"message {n}" for n in range(450)]
+        assert sizes == [min(150, n * THREAD_WINDOW) for n in range(2, 2 + len(sizes))] and sizes[-1] == 150
+        assert [m.body for m in thread.messages] == [f"message {n}" for n in range(150)]
 
 
 async def test_the_thread_pane_clears_when_the_list_empties(tmp_path):
