@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from msgterm.domain.errors import NotFound
 from msgterm.domain.folders import FolderView
 from msgterm.domain.permissions import StaffMember
 from msgterm.domain.search_query import SearchQuery
@@ -34,6 +35,9 @@ class Listing:
     change_seq: int | None = None
     #: The search's results, for "select all" (None for a folder).
     results: SearchResults | None = None
+    #: The conversation to keep under the cursor, read anew, when the rows no longer have it
+    #: (it left the folder: read, archived here or in another terminal); the list pins it.
+    kept: ConversationRecord | None = None
 
 
 def read_listing(
@@ -67,4 +71,10 @@ def read_listing(
         if len(last) < PAGE or any(row.id == keep_id for row in last):
             break
         pages[len(pages)] = source(len(pages) * PAGE, PAGE)
-    return Listing(counts, source, count, pages, PAGE, drafts, change_seq)
+    kept = None
+    if keep_id is not None and not any(row.id == keep_id for rows in pages.values() for row in rows):
+        try:
+            kept = store.conversation(keep_id)
+        except NotFound:
+            kept = None  # gone from the store
+    return Listing(counts, source, count, pages, PAGE, drafts, change_seq, kept=kept)

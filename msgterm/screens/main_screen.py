@@ -120,6 +120,9 @@ class MainScreen(Screen):
         self.shown_search_text = ""
         self._to_preview: ConversationRecord | None = None
         self._preview_due = False
+        #: Whether the highlighted row keeps its place when the list is read anew (not after
+        #: a change of view: the old view's row does not belong in the new one).
+        self._keep_in_place = False
         self.undo_stack: list[UndoEntry] = []
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
@@ -228,7 +231,15 @@ class MainScreen(Screen):
         self.pane.set_draft_ids(loaded.drafts)
         self._search_results = loaded.results
         self._counts = loaded.counts
-        listing.load(loaded.source, loaded.count, keep_id, page_size=loaded.page_size, pages=loaded.pages, pinned=self.pinned)
+        pinned = self.pinned
+        if loaded.kept is not None and keep_id is not None and self._keep_in_place:
+            # The row under the cursor left the folder (here or in another terminal): it
+            # stays where the user put the cursor, with its new state, until they move.
+            pinned = loaded.kept
+            if self.pinned is not None and self.pinned.id == loaded.kept.id:
+                self.pinned = loaded.kept
+        listing.load(loaded.source, loaded.count, keep_id, page_size=loaded.page_size, pages=loaded.pages, pinned=pinned)
+        self._keep_in_place = True
         self._show_header()
         self.query_one(FilterSidebar).set_counts(loaded.counts)
         if note is not None:
@@ -440,6 +451,7 @@ class MainScreen(Screen):
         selection of the old view is dropped."""
         self.open_id = None
         self.pinned = None
+        self._keep_in_place = False
         self._clear_selection()
 
     @property

@@ -345,3 +345,20 @@ async def test_a_viewers_bulk_action_is_refused_and_changes_nothing(tmp_path):
         await idle(pilot)
         assert [(c.id, c.folder, c.unread_count, c.muted) for c in store.conversations()] == before
         assert any("cannot archive" in m for m in notes(app))
+
+
+async def test_a_row_another_terminal_archives_stays_under_the_cursor_until_the_user_moves(tmp_path):
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        await pilot.press("j")
+        await idle(pilot)
+        peeked = listing(app).selected
+        store.archive(store.staff_member("desk"), peeked.id)  # as another terminal would
+        app.screen.post_message(StoreChanged(frozenset({peeked.id})))
+        assert await settled(pilot, lambda: listing(app).selected.folder is Folder.ARCHIVED)
+        assert listing(app).selected.id == peeked.id and listing(app).cursor == 1
+        await pilot.press("j")
+        await idle(pilot)
+        assert peeked.id not in {listing(app).row(i).id for i in range(listing(app).count)}
