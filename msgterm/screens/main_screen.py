@@ -607,19 +607,19 @@ class MainScreen(Screen):
         self._triage(mute_or_unmute, ids, whom, None)
 
     def action_mark_unread(self) -> None:
-        if self.refused("mark_unread"):
-            return
-        ids, whom, one = self._targets()
-        if ids:
-            self._triage(lambda store, staff, ids: store.triage(staff, Triage.MARK_UNREAD, ids), ids, whom, one)
-            self.open_id = None
+        self._move_to_folder("mark_unread", Triage.MARK_UNREAD)
 
     def action_archive(self) -> None:
-        if self.refused("archive"):
+        self._move_to_folder("archive", Triage.ARCHIVE)
+
+    def _move_to_folder(self, gate: str, action: Triage) -> None:
+        """Archive or mark unread what the key acts on; the conversation no longer counts as
+        open (it keeps its place in the list until the cursor moves)."""
+        if self.refused(gate):
             return
         ids, whom, one = self._targets()
         if ids:
-            self._triage(lambda store, staff, ids: store.triage(staff, Triage.ARCHIVE, ids), ids, whom, one)
+            self._triage(lambda store, staff, ids: store.triage(staff, action, ids), ids, whom, one)
             self.open_id = None
 
     def action_undo(self) -> None:
