@@ -418,7 +418,7 @@ class MainScreen(Screen):
             self.pane.opened(conversation.id, newest)
         self.listing.update_row(conversation)
         if self.search is None:
-            self.reload(keep_id=conversation.id)
+            self.reload()  # keeps the row under the cursor (the opened one, unless the user moved on)
         else:
             self.refresh_counts()
 
@@ -564,16 +564,11 @@ class MainScreen(Screen):
             undo = " · z to undo" if undoable.priors else " (nothing to change)"
             self.notify(f"{DONE[undoable.action]} {whom}{undo}", timeout=3, markup=False)
             if fresh is not None:
-                if (
-                    self.pinned is None
-                    or self.pinned.id == fresh.id
-                    or listing.selected is None
-                    or listing.selected.id == fresh.id
-                ):
-                    self.pinned = fresh  # it keeps its place, shown with its new state
+                if listing.selected is not None and listing.selected.id == fresh.id:
+                    self.pinned = fresh  # still under the cursor: it keeps its place, with its new state
                 listing.update_row(fresh)
             self._clear_selection()
-            self.reload(keep_id=fresh.id if fresh is not None else None)
+            self.reload()  # the row under the cursor stays there, whichever it is now
             self.read_shown(keep_position=True)
 
         def finished() -> None:

@@ -3,6 +3,7 @@ triage can be undone and done on many at once (the issue "Act on what you see").
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from contextlib import nullcontext
 
@@ -13,6 +14,7 @@ from conftest import add_client, inbound
 
 from msgterm.domain.folders import Folder
 from msgterm.messages import StoreChanged
+from msgterm.store import engine
 
 
 def notes(app) -> list[str]:
@@ -362,3 +364,25 @@ async def test_a_row_another_terminal_archives_stays_under_the_cursor_until_the_
         await pilot.press("j")
         await idle(pilot)
         assert peeked.id not in {listing(app).row(i).id for i in range(listing(app).count)}
+
+
+async def test_moving_on_before_an_archive_is_stored_leaves_the_cursor_where_the_user_went(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await start(pilot)
+        archived, went_to = listing(app).row(0), listing(app).row(2)
+        holder = sqlite3.connect(tmp_path / "app.db", isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")  # another program's long write: the archive waits
+        try:
+            await pilot.press("a", "j", "j")
+            assert listing(app).selected.id == went_to.id
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        assert await settled(pilot, lambda: app.screen.calls.writes_pending == 0)
+        await idle(pilot)
+        assert store.conversation(archived.id).folder is Folder.ARCHIVED
+        assert listing(app).selected.id == went_to.id
+        assert archived.id not in {listing(app).row(i).id for i in range(listing(app).count)}
