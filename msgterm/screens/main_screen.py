@@ -123,6 +123,8 @@ class MainScreen(Screen):
         #: Whether the highlighted row keeps its place when the list is read anew (not after
         #: a change of view: the old view's row does not belong in the new one).
         self._keep_in_place = False
+        #: Whether a read of the list was asked for after the first one began.
+        self._reload_asked = False
         self.undo_stack: list[UndoEntry] = []
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
@@ -152,6 +154,13 @@ class MainScreen(Screen):
             self.notify(f"cannot read the store: {type(error).__name__}: {error}", severity="error", markup=False)
             return
         self.query_one(FilterSidebar).set_values(values)
+        if self._reload_asked or self.search is not None:
+            # The user moved on (a folder, a new conversation, a search) before it arrived:
+            # what they asked for shows instead.
+            if self.search is not None and not self._painted:
+                self.msgterm.watch_from(listing.change_seq)
+                self._first_paint_done()
+            return
         self._reloaded(listing, None)
 
     @property
@@ -216,6 +225,7 @@ class MainScreen(Screen):
             keep_id = self.listing.selected.id
         view, filters, search, store, staff = self.view, self.filters, self.search, self.store, self.staff
         first = not self._painted
+        self._reload_asked = True
 
         self.calls.read(
             lambda: read_listing(store, staff, view, filters, search, keep_id, first=first),
@@ -245,9 +255,12 @@ class MainScreen(Screen):
         if note is not None:
             after_paint(self, note)  # the benchmark times this moment (probe.py)
         if not self._painted:
-            self._painted = True
-            after_paint(self, "first-paint")
-            self.call_after_refresh(self.msgterm.start_background_work)
+            self._first_paint_done()
+
+    def _first_paint_done(self) -> None:
+        self._painted = True
+        after_paint(self, "first-paint")
+        self.call_after_refresh(self.msgterm.start_background_work)
 
     def _show_header(self) -> None:
         """The list's header line: the folder or the search, and how many it holds."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import threading
 from contextlib import nullcontext
 
 import pytest
@@ -386,3 +387,27 @@ async def test_moving_on_before_an_archive_is_stored_leaves_the_cursor_where_the
         assert store.conversation(archived.id).folder is Folder.ARCHIVED
         assert listing(app).selected.id == went_to.id
         assert archived.id not in {listing(app).row(i).id for i in range(listing(app).count)}
+
+
+async def test_a_first_read_that_arrives_late_never_replaces_what_the_user_asked_for(tmp_path, monkeypatch):
+    import msgterm.screens.main_screen as main_screen
+
+    release, calls = threading.Event(), []
+    real = main_screen.read_listing
+
+    def slow_first(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            release.wait(10)  # the first read: a slow store
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(main_screen, "read_listing", slow_first)
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("4")  # the user picks All before the first read is back
+        assert await settled(pilot, lambda: header(app) == "All · 5")
+        release.set()
+        assert await settled(pilot, lambda: len(calls) == 2 and app.main_screen.ready)
+        await idle(pilot)
+        assert header(app) == "All · 5" and listing(app).count == 5

@@ -45,9 +45,8 @@ async def test_new_conversation_from_the_to_field(tmp_path, query):
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
         conversation = by_name(store, "Grace Hopper")
-        assert app.screen.open_id == conversation.id
+        assert await settled(pilot, lambda: app.screen.open_id == conversation.id)
         assert store.conversation_count() == before  # she already had one: it is reused
         assert app.screen.focused.id == "reply"
 
