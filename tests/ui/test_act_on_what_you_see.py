@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
-from contextlib import nullcontext
+from contextlib import asynccontextmanager, nullcontext
 
 import pytest
 from app_fixtures import build_store, by_name, header, listing, make_app, settled, settled_start
@@ -31,6 +31,16 @@ def shown(app):
     return app.screen.query_one("#thread-pane").conversation
 
 
+@asynccontextmanager
+async def running(tmp_path):
+    """The app on the test store (app_fixtures.build_store) at 120x36, its first listing shown."""
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settled_start(pilot)
+        yield store, clock, app, pilot
+
+
 async def start(pilot) -> None:
     await settled_start(pilot)
 
@@ -49,10 +59,7 @@ def more_unread(store, n: int) -> None:
 
 
 async def test_a_draft_typed_for_one_client_is_never_sent_to_the_next(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("4")
         await idle(pilot)
         first = listing(app).selected
@@ -102,10 +109,7 @@ async def test_ctrl_j_adds_a_line_and_ctrl_e_writes_in_the_editor(tmp_path, monk
     editor = tmp_path / "editor.py"
     editor.write_text("import sys\nopen(sys.argv[1], 'a').write(' (edited)')\n")
     monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         monkeypatch.setattr(app, "suspend", nullcontext)  # a headless test has no terminal to hand over
         await pilot.press("r", *"line one", "ctrl+j", *"line two")
         assert composer(app).text == "line one\nline two"
@@ -118,10 +122,7 @@ async def test_ctrl_j_adds_a_line_and_ctrl_e_writes_in_the_editor(tmp_path, monk
 
 
 async def test_opened_in_unread_it_stays_in_its_place_shown_as_read(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("j")  # Alan Turing, the second unread
         await idle(pilot)
         alan = listing(app).selected
@@ -137,10 +138,7 @@ async def test_opened_in_unread_it_stays_in_its_place_shown_as_read(tmp_path):
 
 @pytest.mark.parametrize("keys", [("enter", "a"), ("enter", "escape", "a")])
 async def test_archive_after_opening_archives_the_open_conversation(tmp_path, keys):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         opened = listing(app).selected
         for key in keys:
             await pilot.press(key)
@@ -152,10 +150,7 @@ async def test_archive_after_opening_archives_the_open_conversation(tmp_path, ke
 
 
 async def test_reply_then_escape_then_mute_mutes_the_client_just_answered(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         answered = listing(app).selected
         await pilot.press("enter", "r", *"See you then", "enter")
         await idle(pilot)
@@ -167,10 +162,7 @@ async def test_reply_then_escape_then_mute_mutes_the_client_just_answered(tmp_pa
 
 
 async def test_a_live_inbound_elsewhere_moves_neither_the_cursor_nor_the_open_conversation(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("j", "enter")
         await idle(pilot)
         reading = listing(app).selected
@@ -206,10 +198,7 @@ async def test_next_unread_skips_none_in_the_unread_folder(tmp_path):
 
 
 async def test_peeking_never_changes_unread_state(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("j", "j")
         assert await settled(pilot, lambda: shown(app) is not None and shown(app).id == listing(app).selected.id)
         assert all(
@@ -224,10 +213,7 @@ async def test_peeking_never_changes_unread_state(tmp_path):
 
 @pytest.mark.parametrize("key", ["a", "m", "u", "enter"])
 async def test_undo_puts_each_action_back(tmp_path, key):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("4")
         await idle(pilot)
         await highlight(pilot, app, "Barbara Liskov" if key in "am" or key == "enter" else "Grace Hopper")
@@ -245,10 +231,7 @@ async def test_undo_puts_each_action_back(tmp_path, key):
 
 
 async def test_undo_after_a_new_inbound_keeps_it_in_sight(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         target = listing(app).selected
         await pilot.press("a")
         await idle(pilot)
@@ -260,10 +243,7 @@ async def test_undo_after_a_new_inbound_keeps_it_in_sight(tmp_path):
 
 
 async def test_twenty_undos_in_a_row(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         target = listing(app).selected
         before = store.conversation(target.id)
         await pilot.press(*["a", "u"] * 10)  # writes run in the order pressed
@@ -285,10 +265,7 @@ async def test_twenty_undos_in_a_row(tmp_path):
 
 
 async def test_select_two_archive_them_and_undo_both(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("x", "j", "j", "x")
         picked = {listing(app).row(0).id, listing(app).row(2).id}
         assert listing(app).marked == picked
@@ -305,10 +282,7 @@ async def test_select_two_archive_them_and_undo_both(tmp_path):
 
 
 async def test_select_all_under_a_filter_archives_only_the_view(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("4", "slash", *"type:member")
         assert await settled(pilot, lambda: app.screen.shown_search_text == "type:member")
         await pilot.press("enter", "asterisk")
@@ -325,10 +299,7 @@ async def test_select_all_under_a_filter_archives_only_the_view(tmp_path):
 
 
 async def test_escape_clears_the_selection_first(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("asterisk")
         await idle(pilot)
         assert len(listing(app).marked) == 3
@@ -351,10 +322,7 @@ async def test_a_viewers_bulk_action_is_refused_and_changes_nothing(tmp_path):
 
 
 async def test_a_row_another_terminal_archives_stays_under_the_cursor_until_the_user_moves(tmp_path):
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         await pilot.press("j")
         await idle(pilot)
         peeked = listing(app).selected
@@ -369,10 +337,7 @@ async def test_a_row_another_terminal_archives_stays_under_the_cursor_until_the_
 
 async def test_moving_on_before_an_archive_is_stored_leaves_the_cursor_where_the_user_went(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
-    store, clock = build_store(tmp_path)
-    app = make_app(store, clock)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await start(pilot)
+    async with running(tmp_path) as (store, clock, app, pilot):
         archived, went_to = listing(app).row(0), listing(app).row(2)
         holder = sqlite3.connect(tmp_path / "app.db", isolation_level=None, check_same_thread=False)
         holder.execute("BEGIN IMMEDIATE")  # another program's long write: the archive waits
