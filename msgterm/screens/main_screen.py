@@ -30,6 +30,7 @@ from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.probe import after_paint
 from msgterm.screens.keymap import main_screen_bindings
 from msgterm.screens.listing import SEARCH_PAGE, Listing, read_listing
+from msgterm.store.base import Cancel, Superseded
 from msgterm.store.records import ConversationRecord, Filters, FilterValues
 from msgterm.store.search import SearchResults
 from msgterm.store.triage import Undoable, Undone
@@ -115,6 +116,8 @@ class MainScreen(Screen):
         #: The search being shown, None when the list shows the folder.
         self.search: SearchQuery | None = None
         self._search_results: SearchResults | None = None
+        #: Searches running on workers, cancelled when the user types on.
+        self._searches_running: set[Cancel] = set()
         self._counts: dict[FolderView, int] = {}
         #: The text whose results are on screen (the benchmark waits for it).
         self.shown_search_text = ""
@@ -316,14 +319,25 @@ class MainScreen(Screen):
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
+        for running in self._searches_running.copy():
+            running.cancel()  # its query stops now, not when it would have ended
         self.run_search(event.value)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def run_search(self, typed: str) -> None:
-        """Search off the UI thread; a newer keystroke makes this result moot."""
+        """Search off the UI thread; a newer keystroke cancels this one's queries."""
         query = parse(typed)
-        results = SearchResults(self.store, query, self.view, self.filters, page_size=SEARCH_PAGE) if typed.strip() else None
-        first = results.rows(0, SEARCH_PAGE) if results is not None else []
+        store, view, filters = self.store, self.view, self.filters
+        try:
+            with store.cancellable() as running:
+                self._searches_running.add(running)
+                try:
+                    results = SearchResults(store, query, view, filters, page_size=SEARCH_PAGE) if typed.strip() else None
+                    first = results.rows(0, SEARCH_PAGE) if results is not None else []
+                finally:
+                    self._searches_running.discard(running)
+        except Superseded:
+            return  # a newer keystroke's search runs instead
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._search_done, typed, query, results, first)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, DateTime, Engine, any_, bindparam, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from msgterm.store import schema
@@ -73,6 +75,37 @@ def _bind_processor(column_type, dialect):
     return to_text
 
 
+class Superseded(Exception):
+    """A read was cancelled because a newer one replaces it (a search the user typed on from)."""
+
+
+class Cancel:
+    """Cancels the reads of one ``cancellable()`` scope from another thread: SQLite's
+    ``interrupt()``, psycopg's ``cancel()``. Once the scope has ended (and its connection is
+    back in the pool, where another read may use it) cancelling does nothing."""
+
+    def __init__(self, dbapi_connection, dialect: str) -> None:
+        self._connection = dbapi_connection
+        self._dialect = dialect
+        self._lock = threading.Lock()
+        self._open = True
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        with self._lock:
+            if not self._open:
+                return
+            self.cancelled = True
+            if self._dialect == "sqlite":
+                self._connection.interrupt()
+            else:
+                self._connection.cancel()
+
+    def _close(self) -> None:
+        with self._lock:
+            self._open = False
+
+
 class StoreBase:
     """Owns the engine and the clock; the Store's parts share them."""
 
@@ -82,6 +115,8 @@ class StoreBase:
         self.business_number = business_number
         self._writer = writer(engine)
         self._listener: PoolProxiedConnection | None = None  # PostgreSQL: LISTENs for other terminals' changes
+        #: The connection of this thread's ``cancellable()`` scope, which its reads share.
+        self._scope = threading.local()
 
     @property
     def dialect(self) -> str:
@@ -89,8 +124,32 @@ class StoreBase:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        scoped = getattr(self._scope, "connection", None)
+        if scoped is not None:
+            if self._scope.handle.cancelled:
+                raise Superseded()  # cancelled between two reads of the scope
+            yield scoped
+            return
         with self.engine.connect() as connection:
             yield connection
+
+    @contextmanager
+    def cancellable(self) -> Iterator[Cancel]:
+        """Run this thread's reads on one connection that another thread can cancel: a newer
+        search stops the one it replaces, so typing a word costs one search, not one a letter.
+        A cancelled read raises ``Superseded``."""
+        with self.engine.connect() as connection:
+            handle = Cancel(connection.connection.dbapi_connection, self.dialect)
+            self._scope.connection, self._scope.handle = connection, handle
+            try:
+                yield handle
+            except DBAPIError as error:
+                if handle.cancelled:
+                    raise Superseded() from error
+                raise
+            finally:
+                self._scope.connection = self._scope.handle = None
+                handle._close()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
