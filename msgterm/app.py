@@ -226,6 +226,13 @@ class MsgtermApp(App):
         )
         self._close_messages_no_wait()
 
+    async def action_quit(self) -> None:
+        from msgterm.screens.main_screen import MainScreen
+
+        if isinstance(self.main_screen, MainScreen):
+            self.main_screen.pane.flush_draft()  # the reply being typed stays as its draft
+        await super().action_quit()
+
     def on_unmount(self) -> None:
         self._stop.set()
         interrupt = getattr(self.provider, "interrupt", None)

@@ -8,6 +8,7 @@ only if that is still the one on screen.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult, SuspendNotSupported
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 #: A draft is kept this long after the last keystroke (and at once on leaving it).
 DRAFT_SAVE_DELAY = 0.4
+#: How long quitting waits for the last draft to be written.
+QUIT_WAIT = 2.0
 
 
 class ThreadPane(Vertical):
@@ -55,7 +58,8 @@ class ThreadPane(Vertical):
         yield Composer(id="composer")
 
     def on_mount(self) -> None:
-        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft, pause=True)
+        # An interval paused between uses (a one-shot timer, once paused, never fires again).
+        self._save_timer = self.set_interval(DRAFT_SAVE_DELAY, self.save_draft, pause=True)
         staff = self.msgterm.staff
         assert staff is not None, "the thread pane runs for a staff member"
         self.composer.set_read_only(
@@ -149,6 +153,23 @@ class ThreadPane(Vertical):
         assert store is not None and staff is not None
         self.calls.write(lambda: store.save_draft(staff, conversation_id, body))
         self._note_draft(conversation_id, bool(body.strip()))
+
+    def on_descendant_blur(self, event) -> None:
+        if event.widget is self.composer.box:
+            self.save_draft()  # leaving the box (escape, tab) keeps what was typed at once
+
+    def flush_draft(self) -> None:
+        """Quitting keeps the draft being typed: written on a thread of its own, waited for a
+        moment at most (a store locked by another program must not hold up quitting)."""
+        if self._unsaved is None:
+            return
+        (conversation_id, body), self._unsaved = self._unsaved, None
+        store, staff = self.msgterm.store, self.msgterm.staff
+        if store is None or staff is None:
+            return
+        saving = threading.Thread(target=store.save_draft, args=(staff, conversation_id, body), daemon=True)
+        saving.start()
+        saving.join(QUIT_WAIT)
 
     def _note_draft(self, conversation_id: int, has_draft: bool) -> None:
         ids = self.draft_ids | {conversation_id} if has_draft else self.draft_ids - {conversation_id}

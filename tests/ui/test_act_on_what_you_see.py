@@ -376,3 +376,14 @@ async def test_a_first_read_that_arrives_late_never_replaces_what_the_user_asked
         assert await settled(pilot, lambda: len(calls) == 2 and app.main_screen.ready)
         await idle(pilot)
         assert header(app) == "All · 5" and listing(app).count == 5
+
+
+async def test_a_draft_is_kept_while_typing_and_when_quitting(tmp_path):
+    async with running(tmp_path) as (store, clock, app, pilot):
+        target = listing(app).selected
+        await pilot.press("r", *"Half a thought")
+        # Kept a moment after the last key, without leaving the box.
+        assert await settled(pilot, lambda: store.draft(app.staff, target.id) == "Half a thought")
+        await pilot.press(*", and more")
+        await app.action_quit()  # at once after typing (q types in the box; the palette's Quit)
+    assert store.draft(app.staff, target.id) == "Half a thought, and more"
