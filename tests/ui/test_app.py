@@ -24,13 +24,13 @@ async def test_reply_goes_out_and_moves_to_replied(tmp_path):
         await pilot.press(*"See you at 6")
         assert "12 / 1 (GSM-7)" in str(app.screen.query_one("#counter").render())
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        assert await settled(pilot, lambda: by_name(store, "Ada Lovelace").folder is Folder.REPLIED)
         conversation = by_name(store, "Ada Lovelace")
-        assert conversation.folder is Folder.REPLIED
+        last = store.messages(conversation.id)[-1]
+        assert await settled(pilot, lambda: store.messages(conversation.id)[-1].status == "queued")
         last = store.messages(conversation.id)[-1]
         assert (last.body, last.staff_username, last.status) == ("See you at 6", "desk", "queued")
-        assert "See you at 6" in thread_text(app)
+        assert await settled(pilot, lambda: "See you at 6" in thread_text(app))
 
 
 @pytest.mark.parametrize("query", ["Grace Hop", "C002"])  # every kind of query: test_search.py
@@ -61,8 +61,8 @@ async def test_new_conversation_creates_one_for_a_client_without(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
-        assert store.conversation_for_client(fresh).id == app.screen.open_id
+        assert await settled(pilot, lambda: store.conversation_for_client(fresh) is not None)
+        assert await settled(pilot, lambda: store.conversation_for_client(fresh).id == app.screen.open_id)
 
 
 async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
@@ -71,7 +71,7 @@ async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_named(pilot, app, "Grace Hopper")
         await pilot.press("m")
-        assert by_name(store, "Grace Hopper").muted
+        assert await settled(pilot, lambda: by_name(store, "Grace Hopper").muted)
         app.clear_notifications()
         clock.advance(minutes=1)
         app.provider.receive(store.client_by_ref("C002").mobile_phone, "muted hello")
@@ -80,6 +80,7 @@ async def test_mute_then_inbound_raises_no_notification_but_moves(tmp_path):
         assert list(app._notifications) == []
         assert by_name(store, "Grace Hopper").folder is Folder.UNREAD
         await pilot.press("m")  # unmute
+        assert await settled(pilot, lambda: not by_name(store, "Grace Hopper").muted)
         app.clear_notifications()
         clock.advance(minutes=1)
         app.provider.receive(store.client_by_ref("C002").mobile_phone, "loud hello")
@@ -99,7 +100,7 @@ async def test_mark_unread_counts_client_messages_since_last_outbound(tmp_path):
         await open_named(pilot, app, "Grace Hopper")
         assert by_name(store, "Grace Hopper").folder is Folder.READ
         await pilot.press("u")
-        await pilot.pause()
+        assert await settled(pilot, lambda: store.conversation(grace.id).folder is Folder.UNREAD)
         conversation = store.conversation(grace.id)
         assert (conversation.folder, conversation.unread_count) == (Folder.UNREAD, 2)
         await pilot.press("1")
@@ -113,7 +114,7 @@ async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_named(pilot, app, "Alan Turing")
         await pilot.press("a")
-        assert by_name(store, "Alan Turing").folder is Folder.ARCHIVED
+        assert await settled(pilot, lambda: by_name(store, "Alan Turing").folder is Folder.ARCHIVED)
         clock.advance(minutes=1)
         app.provider.receive(store.client_by_ref("C003").mobile_phone, "actually one more question")
         app.poll_now()
@@ -121,11 +122,10 @@ async def test_archive_then_inbound_goes_unread_and_reply_goes_replied(tmp_path)
         assert by_name(store, "Alan Turing").folder is Folder.UNREAD
         await open_named(pilot, app, "Alan Turing")
         await pilot.press("a")
-        assert by_name(store, "Alan Turing").folder is Folder.ARCHIVED
+        assert await settled(pilot, lambda: by_name(store, "Alan Turing").folder is Folder.ARCHIVED)
         await open_named(pilot, app, "Alan Turing")
         await pilot.press("r", *"Yes of course", "enter")
-        await app.workers.wait_for_complete()
-        assert by_name(store, "Alan Turing").folder is Folder.REPLIED
+        assert await settled(pilot, lambda: by_name(store, "Alan Turing").folder is Folder.REPLIED)
 
 
 async def test_options_menu_archives(tmp_path):
@@ -136,8 +136,7 @@ async def test_options_menu_archives(tmp_path):
         await pilot.press("o")
         await pilot.pause()
         await pilot.press("down", "down", "enter")
-        await pilot.pause()
-        assert by_name(store, "Barbara Liskov").folder is Folder.ARCHIVED
+        assert await settled(pilot, lambda: by_name(store, "Barbara Liskov").folder is Folder.ARCHIVED)
 
 
 async def test_bracket_walks_unread_in_order(tmp_path):
@@ -285,7 +284,7 @@ async def test_search_a_word_and_land_on_the_matching_message_highlighted(tmp_pa
         await pilot.press("enter")  # open the hit
         await pilot.pause()
         assert app.screen.open_id == by_name(store, "Alan Turing").id
-        assert "◆ search match" in thread_text(app)
+        assert await settled(pilot, lambda: "◆ search match" in thread_text(app))
         rendered = app.screen.query_one("#thread").rendered
         assert [rendered.plain[s.start : s.end] for s in rendered.spans if str(s.style) == "bold reverse"] == [
             "◆ search match",
