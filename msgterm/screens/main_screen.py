@@ -30,6 +30,7 @@ from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.probe import after_paint
 from msgterm.screens.keymap import main_screen_bindings
 from msgterm.screens.listing import SEARCH_PAGE, Listing, read_listing
+from msgterm.screens.permission_gate import PermissionGate
 from msgterm.store.base import Cancel, Superseded
 from msgterm.store.records import ConversationRecord, Filters, FilterValues
 from msgterm.store.search import SearchResults
@@ -55,16 +56,6 @@ log = logging.getLogger(__name__)
 THREAD_WINDOW = 60
 #: How long the cursor rests on a conversation before the thread pane previews it.
 PREVIEW_DELAY = 0.12
-#: Actions that need the Send Email/SMS permission, and what a refusal calls them.
-GATED = {
-    "toggle_mute": "mute conversations",
-    "mark_unread": "mark conversations as unread",
-    "archive": "archive conversations",
-    "new_conversation": "start conversations",
-    "retry": "retry failed messages",
-    "reply": "send messages",
-    "undo": "undo triage actions",
-}
 #: A write still waiting for the store after this long says "saving…" on its row.
 SAVING_AFTER = 0.3
 #: Triage actions this terminal can undo, newest last.
@@ -131,6 +122,7 @@ class MainScreen(Screen):
         self.undo_stack: list[UndoEntry] = []
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
+        self.gate = PermissionGate(self.staff, lambda words: self.notify(words, severity="warning", markup=False))
         self._painted = False
         #: The first read starts now, on a thread of its own, while the widgets are made.
         self._first_read: Future = Future()
@@ -549,13 +541,6 @@ class MainScreen(Screen):
         ):
             self.remove_class("-filters")
 
-    def refuse(self, what: str) -> None:
-        self.notify(
-            f"{self.staff.username} ({self.staff.role}) cannot {what}: that needs the Send Email/SMS to clients permission.",
-            severity="warning",
-            markup=False,
-        )
-
     # ---- triage, on one conversation or on the selection ------------------------------------
 
     def _targets(self) -> tuple[list[int], str, ConversationRecord | None]:
@@ -744,26 +729,19 @@ class MainScreen(Screen):
         if not self.refused("retry"):
             self.pane.retry_last_failed()
 
-    # ---- the permission gate ------------------------------------------------------------------
+    # ---- the permission gate (permission_gate.py) -----------------------------------------
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in GATED and not self.staff.can_send:
-            return None  # shown greyed out; pressing the key explains why (see on_key)
-        return True
+        return None if self.gate.greys(action) else True  # greyed out; pressing the key says why (on_key)
 
     def on_key(self, event) -> None:
         """A greyed-out key runs nothing; this says why."""
         if self.staff.can_send or self.focused is self.query_one("#reply"):
             return
         action = next((b.action for b in self.BINDINGS if isinstance(b, Binding) and event.key in b.key.split(",")), None)
-        if action in GATED:
-            self.refused(action)
+        if action is not None and self.gate.refused(action):
             event.stop()
 
     def refused(self, action: str) -> bool:
-        """The one permission gate, for keys, the palette and the options menu alike: whether
-        ``action`` is refused to this staff member (and if so, say why)."""
-        if action in GATED and not self.staff.can_send:
-            self.refuse(GATED[action])
-            return True
-        return False
+        """The one permission gate, for keys, the palette and the options menu alike."""
+        return self.gate.refused(action)
