@@ -24,8 +24,10 @@ class DraftBox(TextArea):
     tells it apart) starts a new line, ``ctrl+e`` opens ``$EDITOR``."""
 
     BINDINGS = [
-        Binding("ctrl+j,shift+enter", "new_line", "New line", show=False),
-        Binding("ctrl+e", "edit_externally", "Editor", show=False),
+        # enter is taken in _on_key (TextArea would insert a line first); bound here for the footer.
+        Binding("enter", "submit", "Send"),
+        Binding("ctrl+j,shift+enter", "new_line", "New line"),
+        Binding("ctrl+e", "edit_externally", "Editor"),
     ]
 
     class Submitted(Message):
@@ -38,9 +40,12 @@ class DraftBox(TextArea):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted())
+            self.action_submit()
             return
         await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted())
 
     def action_new_line(self) -> None:
         self.insert("\n")
