@@ -119,6 +119,8 @@ class MainScreen(Screen):
         self._keep_in_place = False
         #: Whether a read of the list was asked for after the first one began.
         self._reload_asked = False
+        #: The conversation the read on its way keeps under the cursor.
+        self._keeping: int | None = None
         self.undo_stack: list[UndoEntry] = []
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
@@ -215,9 +217,14 @@ class MainScreen(Screen):
     # ---- reading the store -----------------------------------------------------------------
 
     def reload(self, keep_id: int | None = None, *, note: str | None = None) -> None:
-        """Read the counts and the list's first pages on a worker, then show them."""
-        if keep_id is None and self.listing.selected is not None:
-            keep_id = self.listing.selected.id
+        """Read the counts and the list's first pages on a worker, then show them, keeping
+        under the cursor: ``keep_id``, else the one a read still on its way was to keep (a
+        newer read replaces it), else the open conversation, else the row under the cursor."""
+        if keep_id is None:
+            keep_id = self._keeping
+        if keep_id is None:
+            keep_id = self.open_id if self.open_id is not None else (self.listing.selected.id if self.listing.selected else None)
+        self._keeping = keep_id
         view, filters, search, store, staff = self.view, self.filters, self.search, self.store, self.staff
         first = not self._painted
         self._reload_asked = True
@@ -229,6 +236,7 @@ class MainScreen(Screen):
         )
 
     def _reloaded(self, loaded: Listing, keep_id: int | None, note: str | None = None) -> None:
+        self._keeping = None
         if loaded.change_seq is not None:
             self.msgterm.watch_from(loaded.change_seq)
         listing = self.listing
@@ -389,6 +397,8 @@ class MainScreen(Screen):
         One timer, restarted on every move (a new timer per keypress costs more than the move).
         """
         conversation = event.conversation
+        if conversation is None or conversation.id != self._keeping:
+            self._keeping = None  # the cursor is where the user put it: a read on its way keeps that
         if conversation is not None and self.open_id == conversation.id:
             return
         if conversation is None or (self.pinned is not None and self.pinned.id != conversation.id):

@@ -387,3 +387,31 @@ async def test_a_draft_is_kept_while_typing_and_when_quitting(tmp_path):
         await pilot.press(*", and more")
         await app.action_quit()  # at once after typing (q types in the box; the palette's Quit)
     assert store.draft(app.staff, target.id) == "Half a thought, and more"
+
+
+async def test_a_newer_read_keeps_what_the_one_it_replaced_was_to_keep(tmp_path, monkeypatch):
+    """Starting a conversation switches to All and opens it; marking it read reads the list
+    again before the switch's read is back. That newer read must keep the new conversation
+    under the cursor, not the row the old list had there."""
+    import msgterm.screens.main_screen as main_screen
+
+    release, calls = threading.Event(), []
+    real = main_screen.read_listing
+
+    def slow_second(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            release.wait(10)  # the switch to All: a slow store
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(main_screen, "read_listing", slow_second)
+    async with running(tmp_path) as (store, clock, app, pilot):
+        katherine = add_client(store, 9, first_name="Katherine", last_name="Johnson", mobile_phone="+14155550199")
+        await pilot.press("n", *"Katherine")
+        assert await settled(pilot, lambda: app.screen.query("OptionList").first().option_count == 1)
+        await pilot.press("enter")
+        assert await settled(pilot, lambda: len(calls) >= 3)  # the read of marking it read went ahead
+        release.set()
+        await idle(pilot)
+        conversation = store.conversation_for_client(katherine)
+        assert app.screen.open_id == conversation.id and listing(app).selected.id == conversation.id
