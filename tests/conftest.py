@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +33,16 @@ class FixedClock:
     def advance(self, **kwargs) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
+
+
+@contextmanager
+def time_zone(monkeypatch, name: str):
+    """The process's local time zone is ``name`` (for local days and times) while in it."""
+    monkeypatch.setenv("TZ", name)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 _MIGRATED: dict[str, object] = {}

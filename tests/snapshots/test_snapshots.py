@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from app_fixtures import build_store, make_app
 from app_fixtures import quiet as settle
+from conftest import time_zone
 
 from msgterm.app import MsgtermApp
 
@@ -28,11 +27,8 @@ def keys(*pressed: str):
 
 @pytest.fixture(autouse=True)
 def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    with time_zone(monkeypatch, "UTC"):
+        yield
 
 
 def test_main_screen(snap_compare, tmp_path):

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import pytest
+from conftest import time_zone
 
 from msgterm.timefmt import local_day_start
 
 
 @pytest.fixture
 def new_york(monkeypatch):
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    with time_zone(monkeypatch, "America/New_York"):
+        yield
 
 
 def test_today_at_ten_pm_in_new_york_is_new_yorks_day(new_york):
