@@ -10,7 +10,7 @@ from msgterm.domain.errors import MsgtermError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: The newest revision; a store already there opens without loading Alembic at all.
-HEAD = "0007"
+HEAD = "0008"
 #: Search objects that migration 0003 makes by hand (FTS5 tables, expression indexes).
 SEARCH_OBJECTS = ("client_fts", "message_fts", "ix_client_search_trgm", "ix_message_body_tsv")
 
@@ -66,10 +66,37 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the store at ``engine`` up to ``revision``, keeping every row."""
     from alembic import command
 
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step, revision: str) -> None:
+    """Run an Alembic command in one write transaction.
+
+    SQLite changes a column by copying its table, dropping the old and renaming the copy,
+    which foreign keys would refuse (rows of other tables refer to the old one); they are
+    off meanwhile (SQLite ignores the switch inside a transaction), and checked whole before
+    the commit."""
     from msgterm.store.engine import writer
 
-    with writer(engine).begin() as connection:
-        command.upgrade(_config(connection), revision)
+    with writer(engine).connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.dbapi_connection
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                step(_config(connection), revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise StoreUnusable("the migration would leave rows pointing at missing ones; nothing was changed")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -105,6 +105,7 @@ class Conversation(SQLModel, table=True):
         UniqueConstraint("business_number", "phone"),
         Index("ix_conversation_activity", "last_activity_at", "id"),
         Index("ix_conversation_folder_activity", "folder", "last_activity_at", "id"),
+        Index("ix_conversation_assignee_activity", "assignee_id", "last_activity_at", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     business_number: str = ""
@@ -117,6 +118,8 @@ class Conversation(SQLModel, table=True):
     last_preview: str = ""
     last_direction: str = ""
     created_at: datetime = Field(sa_type=DateTime)
+    #: The staff member the conversation is assigned to (None: nobody, everyone's).
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
 #: Our messages whose status may still change (not in FINAL_STATUSES): few, and the poller
@@ -131,7 +134,8 @@ UNFINISHED_OUTBOUND = (
 
 
 class Message(SQLModel, table=True):
-    """One SMS, inbound or outbound, as the provider's log knows it."""
+    """One SMS, inbound or outbound, as the provider's log knows it; or an internal note
+    (direction ``note``), written by staff into the thread and never sent."""
 
     __table_args__ = (
         Index("ix_message_conversation_time", "conversation_id", "created_at", "id"),
@@ -212,3 +216,30 @@ class Draft(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversation.id", primary_key=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(sa_type=DateTime)
+
+
+class Alert(SQLModel, table=True):
+    """Something that may call for a person: a new message from a client (``inbound``, for
+    whoever the conversation is assigned to, or everyone) or a mention in a note
+    (``mention``, for ``staff_id``). Every terminal reads the alerts after the last it saw
+    and raises those that concern its staff member."""
+
+    seq: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    kind: str
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    title: str = ""
+    preview: str = ""
+    at: datetime = Field(sa_type=DateTime)
+
+
+class Presence(SQLModel, table=True):
+    """Which conversation a terminal has open, and whether its composer has the focus: one
+    row per terminal, renewed every few seconds; a row past ``expires_at`` is gone (the
+    terminal quit or crashed)."""
+
+    terminal: str = Field(primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id")
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    replying: bool = False
+    expires_at: datetime = Field(sa_type=DateTime)

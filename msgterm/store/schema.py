@@ -10,6 +10,19 @@ from msgterm.store.types import EpochMicroseconds
 metadata = MetaData()
 
 
+alert = Table(
+    'alert',
+    metadata,
+    Column('seq', Integer(), primary_key=True),
+    Column('conversation_id', Integer(), ForeignKey('conversation.id'), nullable=False),
+    Column('kind', String(), nullable=False),
+    Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=True),
+    Column('title', String(), nullable=False),
+    Column('preview', String(), nullable=False),
+    Column('at', DateTime(), nullable=False),
+)
+
+
 change_log = Table(
     'change_log',
     metadata,
@@ -74,8 +87,10 @@ conversation = Table(
     Column('last_preview', String(), nullable=False),
     Column('last_direction', String(), nullable=False),
     Column('created_at', DateTime(), nullable=False),
+    Column('assignee_id', Integer(), ForeignKey('staff.id'), nullable=True),
     UniqueConstraint('business_number', 'phone'),
     Index('ix_conversation_activity', 'last_activity_at', 'id'),
+    Index('ix_conversation_assignee_activity', 'assignee_id', 'last_activity_at', 'id'),
     Index('ix_conversation_folder_activity', 'folder', 'last_activity_at', 'id'),
 )
 
@@ -140,6 +155,17 @@ permission = Table(
     metadata,
     Column('name', String(), primary_key=True),
     Column('description', String(), nullable=False),
+)
+
+
+presence = Table(
+    'presence',
+    metadata,
+    Column('terminal', String(), primary_key=True),
+    Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=False),
+    Column('conversation_id', Integer(), ForeignKey('conversation.id'), nullable=False, index=True),
+    Column('replying', Boolean(), nullable=False),
+    Column('expires_at', DateTime(), nullable=False),
 )
 
 

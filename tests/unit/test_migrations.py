@@ -128,10 +128,6 @@ TIMES_AS_TEXT = [
 
 def test_indexed_times_become_integers_on_upgrade_to_the_microsecond_and_text_again_on_downgrade(tmp_path):
     """Migration 0005 rewrites message and activity times in place (SQLite only)."""
-    from alembic import command
-
-    from msgterm.store.engine import writer
-
     engine = make_engine(tmp_path / "t.db")
     migrate.upgrade(engine, "0004")
     with engine.begin() as conn:
@@ -166,8 +162,7 @@ def test_indexed_times_become_integers_on_upgrade_to_the_microsecond_and_text_ag
     assert order == [4, 2, 1, 3]
     store.dispose()
 
-    with writer(engine).begin() as connection:
-        command.downgrade(migrate._config(connection), "0004")
+    migrate.downgrade(engine, "0004")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT created_at FROM message ORDER BY id").scalars().all() == TIMES_AS_TEXT
         assert conn.exec_driver_sql("SELECT last_activity_at FROM conversation ORDER BY id").scalars().all() == TIMES_AS_TEXT
