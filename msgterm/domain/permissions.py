@@ -33,6 +33,8 @@ class Action(StrEnum):
     ARCHIVE = "archive conversations"
     RETRY = "retry failed messages"
     LINK = "link a number to a client"
+    ASSIGN = "assign conversations"
+    NOTE = "write internal notes"
 
 
 @dataclass(frozen=True)

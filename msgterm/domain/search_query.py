@@ -2,7 +2,7 @@
 
 ``is:unread`` ``is:replied`` ``is:archived`` ``is:muted``, ``type:member``,
 ``group:"yoga regulars"``, ``location:downtown``, ``after:2026-10-01``,
-``before:2026-11-01``; anything else is words to find. Keys may repeat: values of one
+``before:2026-11-01``, ``is:mine`` ``is:unassigned`` ``assignee:maria``; anything else is words to find. Keys may repeat: values of one
 key are alternatives (``type:member type:prospect``), different keys all apply.
 """
 
@@ -21,11 +21,11 @@ _WORD_CHARS = re.compile(r"\w+")
 #: Characters people type inside phone numbers.
 _NUMBER_LIKE = re.compile(r"^[\d\s()+.\-]+$")
 
-FILTER_KEYS = ("is", "type", "group", "location", "after", "before")
-IS_VALUES = ("unread", "replied", "archived", "muted")
+FILTER_KEYS = ("is", "type", "group", "location", "after", "before", "assignee")
+IS_VALUES = ("unread", "replied", "archived", "muted", "mine", "unassigned")
 SYNTAX_HELP = (
     'is:unread is:replied is:archived is:muted  type:member  group:"yoga regulars"  '
-    "location:downtown  after:2026-10-01  before:2026-11-01  and any words"
+    "location:downtown  after:2026-10-01  before:2026-11-01  is:mine is:unassigned  assignee:maria  and any words"
 )
 
 
@@ -39,6 +39,8 @@ class SearchQuery:
     client_types: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     locations: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    unassigned: bool = False
     after: date | None = None
     before: date | None = None
     problems: tuple[str, ...] = ()
@@ -71,8 +73,9 @@ def _utc_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day).astimezone().astimezone(UTC).replace(tzinfo=None)
 
 
-def parse(text: str) -> SearchQuery:
-    """Split what was typed into filters and words; never raises."""
+def parse(text: str, me: str | None = None) -> SearchQuery:
+    """Split what was typed into filters and words; never raises. ``me``: the username
+    ``is:mine`` stands for."""
     query = SearchQuery()
     words: list[str] = []
     problems: list[str] = []
@@ -80,7 +83,7 @@ def parse(text: str) -> SearchQuery:
         key = (match["key"] or "").lower()
         if key in FILTER_KEYS:
             value = (match["qvalue"] if match["qvalue"] is not None else match["value"] or "").strip()
-            query = _apply(query, key, value, problems)
+            query = _apply(query, key, value, problems, me)
         elif match["phrase"] is not None:
             words.extend(match["phrase"].split())
         else:
@@ -88,7 +91,7 @@ def parse(text: str) -> SearchQuery:
     return replace(query, words=tuple(w for w in words if w), problems=tuple(problems))
 
 
-def _apply(query: SearchQuery, key: str, value: str, problems: list[str]) -> SearchQuery:
+def _apply(query: SearchQuery, key: str, value: str, problems: list[str], me: str | None) -> SearchQuery:
     if not value:
         problems.append(f"{key}: needs a value, as in {key}:{_EXAMPLES[key]}")
         return query
@@ -96,9 +99,18 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str]) -> Sea
         lowered = value.lower()
         if lowered == "muted":
             return replace(query, muted_only=True)
+        if lowered == "unassigned":
+            return replace(query, unassigned=True)
+        if lowered == "mine":
+            if me is None:
+                problems.append("is:mine needs a staff member; use assignee:USERNAME")
+                return query
+            return replace(query, assignees=query.assignees + (me,))
         if lowered in IS_VALUES:
             return replace(query, view=FolderView(lowered))
-        problems.append(f"is:{value} is not known; use is:unread, is:replied, is:archived or is:muted")
+        problems.append(
+            f"is:{value} is not known; use is:unread, is:replied, is:archived, is:muted, is:mine or is:unassigned"
+        )
         return query
     if key in ("after", "before"):
         try:
@@ -107,7 +119,7 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str]) -> Sea
             problems.append(f"{key}:{value} is not a date; write it as {key}:{_EXAMPLES[key]}")
             return query
         return replace(query, after=day) if key == "after" else replace(query, before=day)
-    field = {"type": "client_types", "group": "groups", "location": "locations"}[key]
+    field = {"type": "client_types", "group": "groups", "location": "locations", "assignee": "assignees"}[key]
     return replace(query, **{field: getattr(query, field) + (value,)})
 
 
@@ -118,4 +130,5 @@ _EXAMPLES = {
     "location": "downtown",
     "after": "2026-10-01",
     "before": "2026-11-01",
+    "assignee": "maria",
 }

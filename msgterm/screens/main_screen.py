@@ -326,7 +326,7 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def run_search(self, typed: str) -> None:
         """Search off the UI thread; a newer keystroke cancels this one's queries."""
-        query = parse(typed)
+        query = parse(typed, me=self.staff.username)
         store, view, filters = self.store, self.view, self.filters
         try:
             with store.cancellable() as running:

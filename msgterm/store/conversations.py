@@ -20,6 +20,7 @@ from msgterm.store.directory import DirectoryStore, client_t, group_t, location_
 from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord, field_names
 
 conv_t = schema.conversation
+assignee_t = schema.staff.alias("assignee")
 msg_t = schema.message
 event_t = schema.conversation_event
 change_t = schema.change_log
@@ -39,6 +40,9 @@ CONVERSATION_COLUMNS = (
     conv_t.c.last_preview,
     conv_t.c.last_direction,
     client_t.c.opted_out,
+    conv_t.c.assignee_id,
+    assignee_t.c.username.label("assignee_username"),
+    assignee_t.c.full_name.label("assignee_full_name"),
 )
 MESSAGE_COLUMNS = (
     msg_t.c.id,
@@ -95,6 +99,17 @@ def conversation_record(row) -> ConversationRecord:
         last_preview=row.last_preview,
         last_direction=row.last_direction,
         opted_out=bool(row.opted_out),
+        assignee_id=row.assignee_id,
+        assignee_username=row.assignee_username,
+        assignee_name=(row.assignee_full_name or row.assignee_username) if row.assignee_id else None,
+    )
+
+
+def with_people(source):
+    """``source`` (which holds the conversation) joined to the client and the assignee, as
+    CONVERSATION_COLUMNS need."""
+    return source.outerjoin(client_t, client_t.c.id == conv_t.c.client_id).outerjoin(
+        assignee_t, assignee_t.c.id == conv_t.c.assignee_id
     )
 
 
@@ -143,10 +158,18 @@ class ConversationStore(DirectoryStore):
             query = query.where(
                 client_ref.in_(select(member_t.c.client_id).where(member_t.c.group_id.in_(_named(group_t, filters.groups))))
             )
+        assigned = []
+        if filters.assignees:
+            names = [name.lower() for name in filters.assignees]
+            assigned.append(conv_t.c.assignee_id.in_(select(staff_t.c.id).where(func.lower(staff_t.c.username).in_(names))))
+        if filters.unassigned:
+            assigned.append(conv_t.c.assignee_id.is_(None))
+        if assigned:
+            query = query.where(or_(*assigned))
         return query
 
     def _conversation_query(self):
-        return select(*CONVERSATION_COLUMNS).select_from(conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id))
+        return select(*CONVERSATION_COLUMNS).select_from(with_people(conv_t))
 
     def conversations(
         self,
@@ -222,6 +245,11 @@ class ConversationStore(DirectoryStore):
         if row is None:
             raise NotFound(f"conversation #{conversation_id} does not exist")
         return conversation_record(row)
+
+    def _titles(self, conn: Connection, conversation_ids: list[int]) -> dict[int, str]:
+        """Each conversation's title (the client's name, else the number)."""
+        rows = conn.execute(self._conversation_query().where(self.among(conv_t.c.id, conversation_ids)))
+        return {row.id: conversation_record(row).title for row in rows}
 
     def conversation_for_client(self, client_pk: int) -> ConversationRecord | None:
         with self.read() as conn:

@@ -15,10 +15,11 @@ from msgterm.domain.folders import ConversationState, Folder
 from msgterm.domain.provider_message import Direction, ProviderMessage, Status, opt_keyword
 from msgterm.domain.sanitize import clean_line
 from msgterm.store.base import scalar_int
-from msgterm.store.conversations import conv_t, conversation_record, event_t, msg_t, preview_of
+from msgterm.store.conversations import conv_t, event_t, msg_t, preview_of
 from msgterm.store.directory import client_t
 from msgterm.store.lease import DEFAULT_SYNC, LeaseStore, sync_t
 from msgterm.store.records import IngestResult
+from msgterm.store.team import alert_row, alert_t
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +316,8 @@ class IngestStore(LeaseStore):
             self._apply_opt_keyword(conn, conversation_id, body)
         alerted = alerted[-ALERTS_PER_BATCH:]
         titles = self._titles(conn, [cid for cid, _body in alerted])
+        now = self.clock()
+        self.bulk_insert(conn, alert_t, [alert_row(cid, "inbound", None, titles[cid], body, now) for cid, body in alerted])
         return [(cid, titles[cid], clean_line(body)[:80]) for cid, body in alerted]
 
     def _create_conversations(self, conn: Connection, items: list[ProviderMessage]) -> None:
@@ -371,10 +374,6 @@ class IngestStore(LeaseStore):
             if with_activity:
                 values |= {name: bindparam(name) for name in ("last_activity_at", "last_preview", "last_direction")}
             self.execute_many(conn, update(conv_t).where(conv_t.c.id == bindparam("cid")).values(**values), shaped)
-
-    def _titles(self, conn: Connection, conversation_ids: list[int]) -> dict[int, str]:
-        rows = conn.execute(self._conversation_query().where(self.among(conv_t.c.id, conversation_ids)))
-        return {row.id: conversation_record(row).title for row in rows}
 
     def _opt_decided(self, conn: Connection, conversation_ids: set[int]) -> set[int]:
         """Conversations with an opt-out or opt-in on record already (from newer messages)."""

@@ -87,6 +87,7 @@ def _migrate(engine: Engine, step, revision: str) -> None:
     with writer(engine).connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         raw = connection.connection.dbapi_connection
+        assert raw is not None, "a connection just opened has its driver connection"
         if sqlite:
             raw.execute("PRAGMA foreign_keys=OFF")
         try:

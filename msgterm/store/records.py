@@ -47,6 +47,10 @@ class ConversationRecord:
     last_preview: str
     last_direction: str
     opted_out: bool = False
+    #: Who it is assigned to: staff id, username and name (None: nobody).
+    assignee_id: int | None = None
+    assignee_username: str | None = None
+    assignee_name: str | None = None
     #: Set on a search hit: the matching message, whose body and time are the preview.
     hit_message_id: int | None = None
 
@@ -81,6 +85,11 @@ class MessageRecord:
     def inbound(self) -> bool:
         return self.direction == Direction.INBOUND
 
+    @property
+    def note(self) -> bool:
+        """An internal note (team.py): staff wrote it for each other; the client never sees it."""
+        return self.direction == "note"
+
 
 @dataclass(frozen=True)
 class EventRecord:
@@ -102,10 +111,22 @@ class Filters:
     groups: tuple[str, ...] = ()
     locations: tuple[str, ...] = ()
     muted_only: bool = False
+    #: Assigned to one of these usernames, or (``unassigned``) to nobody; both: either.
+    assignees: tuple[str, ...] = ()
+    unassigned: bool = False
 
     @property
     def active(self) -> bool:
-        return bool(self.since or self.until or self.client_types or self.groups or self.locations or self.muted_only)
+        return bool(
+            self.since
+            or self.until
+            or self.client_types
+            or self.groups
+            or self.locations
+            or self.muted_only
+            or self.assignees
+            or self.unassigned
+        )
 
 
 @dataclass(frozen=True)

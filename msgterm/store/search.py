@@ -17,7 +17,15 @@ from sqlalchemy import ColumnElement, FromClause, TextClause, and_, column, func
 from msgterm.domain.folders import FolderView
 from msgterm.domain.search_query import SearchQuery
 from msgterm.store.base import containing
-from msgterm.store.conversations import CONVERSATION_COLUMNS, ConversationStore, conv_t, conversation_record, msg_t, preview_of
+from msgterm.store.conversations import (
+    CONVERSATION_COLUMNS,
+    ConversationStore,
+    conv_t,
+    conversation_record,
+    msg_t,
+    preview_of,
+    with_people,
+)
 from msgterm.store.directory import client_t
 from msgterm.store.records import ConversationRecord, Filters
 
@@ -38,6 +46,8 @@ def query_filters(query: SearchQuery) -> Filters:
         groups=query.groups,
         locations=query.locations,
         muted_only=query.muted_only,
+        assignees=query.assignees,
+        unassigned=query.unassigned,
     )
 
 
@@ -56,7 +66,7 @@ class SearchStore(ConversationStore):
         fragments = [f for f in query.fragments if len(f) >= MIN_FRAGMENT]
         if not fragments or len(fragments) < len(query.fragments):
             return []
-        people = conv_t.outerjoin(client_t, client_t.c.id == conv_t.c.client_id)
+        people = with_people(conv_t)
         if self.dialect == "sqlite":
             match = " ".join('"' + f.replace('"', '""') + '"' for f in fragments)
             client_ids = select(client_fts.c.rowid).where(text("client_fts MATCH :party").bindparams(party=match))
@@ -115,9 +125,7 @@ class SearchStore(ConversationStore):
                 func.to_tsquery(literal_column("'simple'"), func.msgterm_unaccent(" & ".join(terms)))
             )
             id_column = msg_t.c.id
-        people = source.join(conv_t, conv_t.c.id == msg_t.c.conversation_id).outerjoin(
-            client_t, client_t.c.id == conv_t.c.client_id
-        )
+        people = with_people(source.join(conv_t, conv_t.c.id == msg_t.c.conversation_id))
         statement = (
             select(
                 *CONVERSATION_COLUMNS,
