@@ -29,12 +29,14 @@ _TERMINAL_UNSAFE = {
 def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
     for entry in store.history(client_pk):
         record = {
-            "kind": "message" if entry.message else "event",
+            "kind": ("note" if entry.message.note else "message") if entry.message else "event",
             "at": entry.at.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),
             "client_id": entry.client_ref,
             "phone": entry.phone,
         }
-        if entry.message:
+        if entry.message and entry.message.note:
+            record.update(body=entry.message.body, staff=entry.message.staff_username)
+        elif entry.message:
             message = entry.message
             record.update(
                 sid=message.sid,
@@ -47,4 +49,6 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
             record.update(event=entry.event.kind, staff=entry.event.staff_username)
             if entry.event.kind == "undo":
                 record["undid"] = entry.event.detail
+            elif entry.event.kind == "assign":
+                record["assignee"] = entry.event.detail or None
         yield json.dumps(record, ensure_ascii=False).translate(_TERMINAL_UNSAFE)

@@ -27,6 +27,14 @@ EVENT_WORDS = {
     "opt_out": "client opted out",
     "opt_in": "client opted back in",
 }
+def _event_words(kind: str, detail: str) -> str:
+    if kind == "undo":
+        return f"undid {UNDID_WORDS.get(detail, detail)}"
+    if kind == "assign":
+        return f"assigned it to {clean_line(detail)}" if detail else "unassigned it"
+    return EVENT_WORDS.get(kind, kind)
+
+
 #: What an undo event (its detail names the action) undid.
 UNDID_WORDS = {
     "read": "the read (unread again)",
@@ -103,13 +111,15 @@ class ContactHistory(Screen):
             text.append(f"{when}  ", style="dim")
             if entry.message:
                 m = entry.message
-                if m.inbound:
+                if m.note:
+                    text.append(f"✎ note · {clean_line(m.staff_username or 'staff')}  ", style="magenta")
+                elif m.inbound:
                     text.append("◀ client  ", style="cyan")
                 else:
                     text.append(f"▶ {clean_line('automated' if m.automated else (m.staff_username or 'staff'))}  ", style="green")
                 text.append(clean_text(m.body).replace("\n", " ⏎ ") + "\n")
             else:
                 e = entry.event
-                words = f"undid {UNDID_WORDS.get(e.detail, e.detail)}" if e.kind == "undo" else EVENT_WORDS.get(e.kind, e.kind)
+                words = _event_words(e.kind, e.detail)
                 text.append(f"• {clean_line(e.staff_username or 'system')} {words}\n", style="yellow")
         return text

@@ -99,6 +99,8 @@ class TeamStore(ConversationStore):
                         automated=False,
                         num_segments=0,
                         num_media=0,
+                        from_number="",
+                        to_number="",
                     )
                 )
             )
