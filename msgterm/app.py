@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from msgterm.domain.permissions import StaffMember
 from msgterm.domain.sanitize import clean_line
+from msgterm.domain.team import AlertRecord, AlertsFor, concerns
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.preferences import load_theme, save_theme
 from msgterm.store import Store
@@ -53,6 +54,7 @@ class MsgtermApp(App):
         poll_interval: float = 10.0,
         history_days: int = 90,
         bell: bool = True,
+        alerts: str = AlertsFor.MINE_AND_UNASSIGNED,
         clock: Callable[[], datetime] | None = None,
         first_run_config: str | None = None,
         watch_changes: bool = True,
@@ -66,6 +68,7 @@ class MsgtermApp(App):
         self.provider = provider
         self.demo = demo
         self.bell_on_inbound = bell
+        self.alerts_for = AlertsFor(alerts)
         self.clock = clock or (store.clock if store else datetime.utcnow)
         self.first_run_config = first_run_config
         self.watch_changes = watch_changes
@@ -92,6 +95,11 @@ class MsgtermApp(App):
         self._theme_restored = False
         self._stop = threading.Event()
         self._change_seq = 0
+        #: The last alert this terminal has looked at (None until the store was first read).
+        self._alert_seq: int | None = None
+        self._alert_lock = threading.Lock()
+        #: This terminal's name in the store's presence table.
+        self.terminal = holder_name(staff.username if staff else "")
 
     def on_mount(self) -> None:
         remembered = load_theme(self.preferences) if self.preferences else None
@@ -151,9 +159,12 @@ class MsgtermApp(App):
             self._freezes_left -= 1
             gc.freeze()
 
-    def watch_from(self, change_seq: int) -> None:
-        """Where the change watcher starts: the change log's end before the first reads."""
+    def watch_from(self, change_seq: int, alert_seq: int | None = None) -> None:
+        """Where the change watcher starts: the change log's end before the first reads (and
+        the alerts' end: only what arrives after the start alerts)."""
         self._change_seq = change_seq
+        if alert_seq is not None and self._alert_seq is None:
+            self._alert_seq = alert_seq
 
     def _history_progressed(self, progress: HistoryProgress) -> None:
         """The poller stored a batch of history (on its own thread: post_message is thread-safe)."""
@@ -167,12 +178,38 @@ class MsgtermApp(App):
             self.main_screen.post_message(SyncStepped(outcome))
         report = outcome.report
         if report and report.alerts:
-            for _cid, title, preview in report.alerts:
-                self.notify(clean_line(f"{title}: {preview}"), title="New message", markup=False)
-            if self.bell_on_inbound:
-                self.bell()
+            self.check_alerts()  # at once, on this terminal too; the others from the change log
         if report and report.changed:
             self._post_changes(frozenset(report.changed))
+
+    @work(thread=True, exclusive=False, group="alerts", exit_on_error=False)
+    def check_alerts(self) -> None:
+        self._read_alerts()
+
+    def _read_alerts(self) -> None:
+        """Raise the alerts stored since the last look that concern this staff member: a new
+        message in a conversation assigned to them (or to nobody, or to anyone, as the
+        ``alerts`` setting says), a note that mentions them. Any thread may call this."""
+        store, staff = self.store, self.staff
+        if store is None or staff is None:
+            return
+        with self._alert_lock:
+            if self._alert_seq is None:
+                return  # not started: what is stored already is no news
+            alerts = store.alerts_since(self._alert_seq)
+            if not alerts:
+                return
+            self._alert_seq = alerts[-1].seq
+        mine = [alert for alert in alerts if concerns(alert, staff.id, self.alerts_for)]
+        if mine and not self._stop.is_set():
+            self.call_from_thread(self._raise_alerts, mine)
+
+    def _raise_alerts(self, alerts: list[AlertRecord]) -> None:
+        for alert in alerts:
+            title = "New message" if alert.kind == "inbound" else "Mentioned in a note"
+            self.notify(clean_line(f"{alert.title}: {alert.preview}"), title=title, markup=False)
+        if self.bell_on_inbound:
+            self.bell()
 
     @work(thread=True, exclusive=True, group="changes", exit_on_error=False)
     def watch_store(self) -> None:
@@ -193,6 +230,10 @@ class MsgtermApp(App):
             if changed and not self._stop.is_set():
                 self._change_seq = seq
                 self.call_from_thread(self._post_changes, changed)
+                try:
+                    self._read_alerts()  # alerts are written with the changes that raise them
+                except Exception as error:  # noqa: BLE001 - read again with the next change
+                    log.warning("cannot read the store's alerts (%s)", type(error).__name__)
 
     def _post_changes(self, changed: frozenset[int]) -> None:
         if self.main_screen is not None:

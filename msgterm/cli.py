@@ -263,3 +263,38 @@ def send(obj: Context, client_ref: str, message: str) -> None:
     from msgterm.run import run_send
 
     sys.exit(run_send(obj, client_ref, message))
+
+
+def _conversation_of(obj: Context, client_ref: str):
+    """The client's conversation, started when there is none yet (as the app's ``n`` does)."""
+    client = obj.store.client_by_ref(client_ref, obj.settings.default_region)
+    return client, obj.store.conversation_for_client(client.id) or obj.store.start_conversation(obj.staff(), client.id)
+
+
+@main.command()
+@click.argument("client_ref", metavar="CLIENT")
+@click.argument("username", required=False)
+@click.option("--nobody", is_flag=True, help="Unassign: the conversation is everyone's.")
+@pass_context
+def assign(obj: Context, client_ref: str, username: str | None, nobody: bool) -> None:
+    """Assign CLIENT's conversation to the staff member USERNAME (or --nobody)."""
+    if bool(username) == nobody:
+        fail("say who: a USERNAME, or --nobody to unassign", code=2)
+    staff = obj.staff()
+    assignee = obj.store.staff_member(username) if username else None
+    client, conversation = _conversation_of(obj, client_ref)
+    changed = obj.store.assign(staff, [conversation.id], assignee)
+    whom = clean_line(client.name)
+    done = f"assigned {whom} to {clean_line(assignee.full_name or assignee.username)}" if assignee else f"unassigned {whom}"
+    echo(done if changed else f"{done} already; nothing changed")
+
+
+@main.command()
+@click.argument("client_ref", metavar="CLIENT")
+@click.argument("text")
+@pass_context
+def note(obj: Context, client_ref: str, text: str) -> None:
+    """Write an internal note on CLIENT's conversation: the team sees it, the client never does."""
+    client, conversation = _conversation_of(obj, client_ref)
+    obj.store.add_note(obj.staff(), conversation.id, text)
+    echo(f"note added to {clean_line(client.name)}")

@@ -61,6 +61,7 @@ def run_app(obj: Context, *, demo: bool) -> None:
         poll_interval=2.0 if demo else settings.twilio.poll_interval,
         history_days=settings.twilio.history_days,
         bell=settings.bell,
+        alerts=settings.alerts,
         freeze_heap=True,
         preferences=preferences_path(),
     )

@@ -49,6 +49,8 @@ class Settings:
     staff: str
     default_region: str = "US"
     bell: bool = True
+    #: Which new messages alert this person: "all", "mine", "mine_and_unassigned" (domain/team.py).
+    alerts: str = "mine_and_unassigned"
     twilio: TwilioSettings = TwilioSettings()
     config_path: Path | None = None
 
@@ -84,6 +86,7 @@ _ENV = {
     "staff": "MSGTERM_STAFF",
     "default_region": "MSGTERM_DEFAULT_REGION",
     "bell": "MSGTERM_BELL",
+    "alerts": "MSGTERM_ALERTS",
     "twilio.account_sid": "TWILIO_ACCOUNT_SID",
     "twilio.auth_token": "TWILIO_AUTH_TOKEN",
     "twilio.api_key": "TWILIO_API_KEY",
@@ -139,6 +142,12 @@ def _coerce(key: str, value, source: str):
         if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             return value.strip().lower() in ("1", "true", "yes", "on")
         fail("true or false")
+    if key == "alerts":
+        from msgterm.domain.team import AlertsFor
+
+        if isinstance(value, str) and value.strip().lower() in AlertsFor.__members__.values():
+            return value.strip().lower()
+        fail('"all", "mine" or "mine_and_unassigned"')
     if key in BOUNDS:
         low, high, unit = BOUNDS[key]
         whole = unit == "days"
@@ -202,6 +211,7 @@ def load_settings(
         staff=str(values.get("staff") or _login_name()),
         default_region=region,
         bell=bool(values.get("bell", True)),
+        alerts=str(values.get("alerts", "mine_and_unassigned")),
         twilio=TwilioSettings(**twilio_values),
         config_path=path,
     )

@@ -108,9 +108,7 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str], me: st
             return replace(query, assignees=query.assignees + (me,))
         if lowered in IS_VALUES:
             return replace(query, view=FolderView(lowered))
-        problems.append(
-            f"is:{value} is not known; use is:unread, is:replied, is:archived, is:muted, is:mine or is:unassigned"
-        )
+        problems.append(f"is:{value} is not known; use is:unread, is:replied, is:archived, is:muted, is:mine or is:unassigned")
         return query
     if key in ("after", "before"):
         try:

@@ -27,6 +27,8 @@ EVENT_WORDS = {
     "opt_out": "client opted out",
     "opt_in": "client opted back in",
 }
+
+
 def _event_words(kind: str, detail: str) -> str:
     if kind == "undo":
         return f"undid {UNDID_WORDS.get(detail, detail)}"

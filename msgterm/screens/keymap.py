@@ -12,7 +12,15 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
 #: How help writes a key Textual names otherwise.
-SHOWN = {"down": "↓", "up": "↑", "slash": "/", "question_mark": "?", "asterisk": "*", "left_square_bracket": "["}
+SHOWN = {
+    "down": "↓",
+    "up": "↑",
+    "slash": "/",
+    "question_mark": "?",
+    "asterisk": "*",
+    "left_square_bracket": "[",
+    "at": "@",
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,8 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
             Key("m", "mute / unmute", action="toggle_mute", label="Mute", command="Mute / unmute"),
             Key("u", "mark as unread", action="mark_unread", command="Mark as unread"),
             Key("a", "archive", action="archive", label="Archive", command="Archive"),
+            Key("at", "assign to a colleague (or nobody)", action="assign", label="Assign", command="Assign to…"),
+            Key("N", "add an internal note (never sent to the client)", action="add_note", command="Add note…"),
             Key("o", "options menu", action="options"),
             Key("c", "contact history", action="history", command="Contact history"),
             Key("R", "retry the last failed message", action="retry", command="Retry failed message"),
@@ -101,7 +111,7 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
         (
             Key(
                 "x",
-                "select / unselect the conversation; a, m, u then act on all",
+                "select / unselect the conversation; a, m, u, @ then act on all",
                 action="toggle_select",
                 label="Select",
                 command="Select",
@@ -136,6 +146,8 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
             Key("", "client type", written="type:member"),
             Key("", "client group (quotes for spaces)", written='group:"yoga regulars"'),
             Key("", "home location", written="location:downtown"),
+            Key("", "assigned to me; is:unassigned to nobody", written="is:mine"),
+            Key("", "assigned to that colleague", written="assignee:maria"),
             Key("", "on or after a day; before:2026-11-01 before a day", written="after:2026-10-01"),
         ),
     ),

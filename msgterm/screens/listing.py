@@ -38,6 +38,8 @@ class Listing:
     #: The conversation to keep under the cursor, read anew, when the rows no longer have it
     #: (it left the folder: read, archived here or in another terminal); the list pins it.
     kept: ConversationRecord | None = None
+    #: Where the alerts ended before the first read (None on later reads).
+    alert_seq: int | None = None
 
 
 def read_listing(
@@ -53,12 +55,13 @@ def read_listing(
     """The list's contents. On the first read, the change log's end is read before the
     rest, so that the change watcher misses nothing that comes after."""
     change_seq = store.change_seq() if first else None
+    alert_seq = store.alert_seq() if first else None
     counts = store.folder_counts(filters)  # one query gives the sidebar and the list length
     drafts = store.draft_ids(staff)
     if search is not None:
         results = SearchResults(store, search, view, filters, page_size=SEARCH_PAGE)
         first_page = {0: results.rows(0, SEARCH_PAGE)}
-        return Listing(counts, results.rows, None, first_page, SEARCH_PAGE, drafts, change_seq, results)
+        return Listing(counts, results.rows, None, first_page, SEARCH_PAGE, drafts, change_seq, results, alert_seq=alert_seq)
     count = counts[view]
 
     def source(offset: int, limit: int) -> list[ConversationRecord]:
@@ -77,4 +80,4 @@ def read_listing(
             kept = store.conversation(keep_id)
         except NotFound:
             kept = None  # gone from the store
-    return Listing(counts, source, count, pages, PAGE, drafts, change_seq, kept=kept)
+    return Listing(counts, source, count, pages, PAGE, drafts, change_seq, kept=kept, alert_seq=alert_seq)

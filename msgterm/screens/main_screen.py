@@ -155,7 +155,7 @@ class MainScreen(Screen):
             # The user moved on (a folder, a new conversation, a search) before it arrived:
             # what they asked for shows instead.
             if self.search is not None and not self._painted:
-                self.msgterm.watch_from(listing.change_seq)
+                self.msgterm.watch_from(listing.change_seq, listing.alert_seq)
                 self._first_paint_done()
             return
         self._reloaded(listing, None)
@@ -198,7 +198,7 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
-            yield FilterSidebar(FilterValues(), clock=self.msgterm.clock, id="sidebar")
+            yield FilterSidebar(FilterValues(), clock=self.msgterm.clock, me=self.staff.username, id="sidebar")
             with Vertical(id="list-pane"):
                 yield SearchBar(id="search")
                 yield Static("", id="list-header")
@@ -238,7 +238,7 @@ class MainScreen(Screen):
     def _reloaded(self, loaded: Listing, keep_id: int | None, note: str | None = None) -> None:
         self._keeping = None
         if loaded.change_seq is not None:
-            self.msgterm.watch_from(loaded.change_seq)
+            self.msgterm.watch_from(loaded.change_seq, loaded.alert_seq)
         listing = self.listing
         listing.set_drafts(loaded.drafts)
         self.pane.set_draft_ids(loaded.drafts)
@@ -734,6 +734,58 @@ class MainScreen(Screen):
                 self.calls.write(lambda: store.start_conversation(staff, client_pk), started)
 
         self.app.push_screen(NewConversation(self.store), picked)
+
+    def action_assign(self) -> None:
+        """Assign what the key acts on (the selection, else the conversation on screen)."""
+        from msgterm.screens.staff_picker import Picked, StaffPicker
+
+        if self.refused("assign"):
+            return
+        ids, whom, one = self._targets()
+        if not ids:
+            return
+        store, staff = self.store, self.staff
+
+        def picked(choice: Picked | None) -> None:
+            if choice is None:
+                return
+            to = choice.staff
+            words = f"Assigned {whom} to {clean_line(to.full_name or to.username)}" if to else f"Unassigned {whom}"
+
+            def stored(changed: int) -> None:
+                self.notify(words if changed else f"{words} (nothing to change)", timeout=3, markup=False)
+                self._clear_selection()
+                self.reload()
+                self.read_shown(keep_position=True)
+
+            self.calls.write(lambda: store.assign(staff, ids, to), stored)
+
+        current = one.assignee_id if one is not None else None
+
+        def pick(people) -> None:
+            self.app.push_screen(StaffPicker(whom, people, current), picked)
+
+        self.calls.read(store.list_staff, pick, group="staff")
+
+    def action_add_note(self) -> None:
+        """Write an internal note on the conversation on screen."""
+        from msgterm.screens.note_editor import NoteEditor
+
+        if self.refused("add_note"):
+            return
+        conversation = self.current
+        if conversation is None:
+            return
+        store, staff = self.store, self.staff
+
+        def written(body: str | None) -> None:
+            if body is not None:
+                self.calls.write(
+                    lambda: store.add_note(staff, conversation.id, body),
+                    lambda _id: self.notify("Note added (the client does not see it)", timeout=3),
+                )
+
+        self.app.push_screen(NoteEditor(clean_line(conversation.title)), written)
 
     def action_retry(self) -> None:
         if not self.refused("retry"):

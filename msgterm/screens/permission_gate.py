@@ -17,6 +17,8 @@ GATED = {
     "retry": "retry failed messages",
     "reply": "send messages",
     "undo": "undo triage actions",
+    "assign": "assign conversations",
+    "add_note": "write internal notes",
 }
 
 

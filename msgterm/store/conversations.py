@@ -58,6 +58,7 @@ MESSAGE_COLUMNS = (
     msg_t.c.num_segments,
     msg_t.c.num_media,
     staff_t.c.username.label("staff_username"),
+    staff_t.c.full_name.label("staff_name"),
     msg_t.c.automated,
     msg_t.c.to_number,
 )

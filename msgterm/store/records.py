@@ -80,6 +80,8 @@ class MessageRecord:
     staff_username: str | None
     automated: bool
     to_number: str = ""
+    #: The staff member's full name (the username, when none is set), for notes.
+    staff_name: str | None = None
 
     @property
     def inbound(self) -> bool:

@@ -109,7 +109,9 @@ class TeamStore(ConversationStore):
             if names:
                 found = conn.execute(select(staff_t.c.id).where(func.lower(staff_t.c.username).in_(names))).scalars()
                 preview = preview_of(f"{staff.full_name or staff.username}: {body}")
-                self.bulk_insert(conn, alert_t, [alert_row(conversation_id, "mention", sid, title, preview, self.clock()) for sid in found])
+                self.bulk_insert(
+                    conn, alert_t, [alert_row(conversation_id, "mention", sid, title, preview, self.clock()) for sid in found]
+                )
             self._touch(conn, [conversation_id])
         return note_id
 

@@ -24,6 +24,7 @@ from textual.strip import Strip
 from msgterm.domain.folders import Folder
 from msgterm.domain.provider_message import Direction
 from msgterm.domain.sanitize import clean_line
+from msgterm.domain.team import initials
 from msgterm.store.records import ConversationRecord
 from msgterm.timefmt import relative
 
@@ -330,6 +331,8 @@ class ConversationList(ScrollView, can_focus=True):
         badge_style = style + self.get_component_rich_style("conversation-list--badge", partial=True)
         when = " " + ("saving…" if record.id in self.saving else relative(record.last_activity_at, self.clock())).rjust(6)
         marks = ("M" if record.muted else " ") + ("A" if record.folder is Folder.ARCHIVED else " ")
+        who = initials(record.assignee_name or "", record.assignee_username or "") if record.assignee_id else ""
+        marks = f"{who:>2} {marks}"
         badge = f"({record.unread_count})" if record.folder is Folder.UNREAD else ""
         dot = ("✓" if record.id in self.marked else " ") + ("● " if record.folder is Folder.UNREAD else "  ")
         name_width = min(20, max(10, width // 3))

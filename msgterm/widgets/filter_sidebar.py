@@ -1,4 +1,5 @@
-"""The filter sidebar: folders with live counts, and filters by date, type, group, location, muted."""
+"""The filter sidebar: folders with live counts, and filters by assignee, date, type, group,
+location, muted."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from msgterm.widgets.literal import literal
 from msgterm.widgets.tick_list import TickBox, TickList
 
 DATE_PRESETS = (("Any time", None), ("Today", 1), ("Last 7 days", 7), ("Last 30 days", 30))
+#: The "Assigned" group: whose conversations the list shows.
+ASSIGNED = (("Anyone", "anyone"), ("Me", "me"), ("Unassigned", "nobody"))
 
 
 class FilterSidebar(VerticalScroll):
@@ -33,8 +36,10 @@ class FilterSidebar(VerticalScroll):
             self.view = view
             self.filters = filters
 
-    def __init__(self, values: FilterValues, *, clock, id: str | None = None) -> None:
+    def __init__(self, values: FilterValues, *, clock, me: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
+        #: The username "Me" stands for.
+        self.me = me
         self.values = values
         self.clock = clock
         self.view = FolderView.UNREAD
@@ -44,6 +49,8 @@ class FilterSidebar(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Label("Folders")
         yield OptionList(*[Option(view.title, id=view.value) for view in FolderView], id="folders")
+        yield Label("Assigned")
+        yield Select(ASSIGNED, value="anyone", allow_blank=False, id="assigned")
         yield Label("Date")
         yield Select([(name, days or 0) for name, days in DATE_PRESETS], value=0, allow_blank=False, id="dates")
         yield Label("Client type")
@@ -82,6 +89,7 @@ class FilterSidebar(VerticalScroll):
     def filters(self) -> Filters:
         chosen = self.query_one("#dates", Select).value
         days = chosen if isinstance(chosen, int) else 0
+        assigned = self.query_one("#assigned", Select).value
         since = local_day_start(self.clock(), days - 1) if days else None  # "Last 7 days": today and the 6 before
         return Filters(
             since=since,
@@ -89,6 +97,8 @@ class FilterSidebar(VerticalScroll):
             groups=tuple(self.query_one("#groups", SelectionList).selected),
             locations=tuple(self.query_one("#locations", SelectionList).selected),
             muted_only=self.query_one("#muted", Checkbox).value,
+            assignees=(self.me,) if assigned == "me" and self.me else (),
+            unassigned=assigned == "nobody",
         )
 
     def _changed(self) -> None:

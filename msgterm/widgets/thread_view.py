@@ -17,6 +17,10 @@ from msgterm.domain.sanitize import clean_line, clean_text
 from msgterm.store.records import ConversationRecord, MessageRecord
 from msgterm.timefmt import local
 
+#: Notes look unlike any message: their own colour (magenta stays apart from the cyan of the
+#: client and the green of staff in every built-in theme).
+NOTE_COLOUR = "magenta"
+
 STATUS_WORDS = {
     "sending": "sending…",
     "unconfirmed": "not confirmed yet",
@@ -48,6 +52,8 @@ def render_thread(
         text.append(f"  {format_number(conversation.phone)}", style="dim")
     if conversation.opted_out:
         text.append("  opted out (STOP)", style="bold red")
+    if conversation.assignee_name:
+        text.append(f"  assigned to {clean_line(conversation.assignee_name)}", style="italic")
     text.append("\n")
     if not messages:
         text.append("\nNo messages yet. Press r to write the first one.\n", style="dim italic")
@@ -62,7 +68,10 @@ def render_thread(
         is_hit = hit is not None and message.id == hit.message_id
         if is_hit:
             hit_at = len(text)
-        if message.inbound:
+        if message.note:
+            who = clean_line(message.staff_name or message.staff_username or "staff")
+            text.append(f"✎ note · {who} · {when.strftime('%H:%M')}  (not sent to the client)", style=f"bold {NOTE_COLOUR}")
+        elif message.inbound:
             text.append(f"◀ {when.strftime('%H:%M')}  ", style="bold cyan")
             text.append(clean_line(conversation.client_name or format_number(conversation.phone)), style="cyan")
         else:
@@ -76,7 +85,7 @@ def render_thread(
         text.append("\n")
         body_start = len(text)
         for line in clean_text(message.body).split("\n"):
-            text.append("    " + line + "\n")
+            text.append("    " + line + "\n", style=NOTE_COLOUR if message.note else "")
         if is_hit and hit is not None and hit.tokens:
             words = re.compile(r"\b(?:" + "|".join(re.escape(token) for token in hit.tokens) + r")\w*", re.IGNORECASE)
             for found in words.finditer(text.plain, body_start):

@@ -191,3 +191,35 @@ def test_shared_options_work_after_the_command_too(tmp_path):
     listed = CliRunner().invoke(main, ["staff", "list", f"--db={db}"], catch_exceptions=False)
     assert "bob\tBob\tFront Desk" in listed.output
     assert "bob\tBob" in run("staff", "list", db=db).output
+
+
+def test_assign_and_note_from_the_command_line_with_the_same_checks(tmp_path):
+    from conftest import add_client, inbound
+
+    from msgterm.store import open_store
+
+    db = tmp_path / "s.db"
+    store = open_store(db, business_number="+12125550100")
+    store.add_staff("desk", "Dee Desk", "Front Desk")
+    store.add_staff("maria", "Maria Lopez", "Front Desk")
+    store.add_staff("vic", "Vic Viewer", "Viewer")
+    client = store.client(add_client(store))
+    (cid,) = inbound(store, client.mobile_phone, "hi").changed_conversations
+
+    result = run("--as", "desk", "assign", "C001", "maria", db=db)
+    assert result.exit_code == 0 and "assigned First1 Last1 to Maria Lopez" in result.output
+    assert store.conversation(cid).assignee_username == "maria"
+    assert "nothing changed" in run("--as", "desk", "assign", "C001", "maria", db=db).output
+    assert run("--as", "desk", "assign", "C001", db=db).exit_code == 2  # whom?
+    refused = run("--as", "vic", "assign", "C001", "--nobody", db=db)
+    assert refused.exit_code == 1 and "cannot assign conversations" in refused.output
+    assert 'no staff member "nobody-here"' in run("--as", "desk", "assign", "C001", "nobody-here", db=db).output
+    assert "unassigned First1 Last1" in run("--as", "desk", "assign", "C001", "--nobody", db=db).output
+    assert store.conversation(cid).assignee_id is None
+
+    assert "note added to First1 Last1" in run("--as", "desk", "note", "C001", "call back after 5 @maria", db=db).output
+    (note,) = [m for m in store.messages(cid) if m.note]
+    assert (note.body, note.staff_username) == ("call back after 5 @maria", "desk")
+    assert [a.kind for a in store.alerts_since(0)] == ["inbound", "mention"]
+    assert run("--as", "vic", "note", "C001", "psst", db=db).exit_code == 1
+    store.dispose()

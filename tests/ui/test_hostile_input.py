@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from app_fixtures import make_app, settled_start
+from app_fixtures import make_app, settled, settled_start
 from click.testing import CliRunner
 from conftest import BUSINESS, T0, FixedClock, add_client, inbound, point_at
 from rich.cells import cell_len
@@ -297,10 +297,10 @@ async def test_every_screen_shows_hostile_names_literally(tmp_path):
             await pilot.pause()
             assert app.is_running
         report = CycleReport()
-        report.alerts = [(1, client.name, "[@click=app.quit]tap[/] \x1b]0;t\x07")]
+        # A client's hostile text stored by a sync: its alert is read from the store.
+        report.alerts = list(inbound(store, client.mobile_phone, "[@click=app.quit]tap[/] \x1b]0;t\x07").alerts)
         app.post_sync(LoopOutcome(LoopState.SYNCED, 1.0, "ok", report))
-        await pilot.pause()
-        toast = app._notifications
-        shown = [n.message for n in toast][-1]
+        assert await settled(pilot, lambda: any(n.title == "New message" for n in app._notifications))
+        shown = [n.message for n in app._notifications if n.title == "New message"][-1]
         assert shown == clean_line(f"{client.name}: [@click=app.quit]tap[/] \x1b]0;t\x07")
         assert app.is_running

@@ -15,7 +15,7 @@ from msgterm.widgets.thread_view import ThreadView
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: How the README and the help write a key, and Textual's name for it.
-NAMES = {"↓": "down", "↑": "up", "/": "slash", "?": "question_mark", "*": "asterisk"}
+NAMES = {"↓": "down", "↑": "up", "/": "slash", "?": "question_mark", "*": "asterisk", "@": "at"}
 #: Keys Textual itself binds (focus and the command palette).
 TEXTUAL = {"tab", "ctrl+p"}
 
