@@ -27,6 +27,7 @@ from msgterm.domain.folders import FolderView, Triage
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.search_query import SearchQuery, parse
 from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
+from msgterm.presence import PresenceWriter
 from msgterm.probe import after_paint
 from msgterm.screens.keymap import main_screen_bindings
 from msgterm.screens.listing import SEARCH_PAGE, Listing, read_listing
@@ -39,6 +40,7 @@ from msgterm.store_calls import StoreCalls
 from msgterm.widgets.conversation_list import ConversationList
 from msgterm.widgets.filter_sidebar import FilterSidebar
 from msgterm.widgets.literal import literal
+from msgterm.widgets.presence_line import PresenceLine
 from msgterm.widgets.search_bar import SearchBar
 from msgterm.widgets.status_line import StatusLine
 from msgterm.widgets.thread_pane import ThreadPane
@@ -58,6 +60,11 @@ THREAD_WINDOW = 60
 PREVIEW_DELAY = 0.12
 #: A write still waiting for the store after this long says "saving…" on its row.
 SAVING_AFTER = 0.3
+#: How often the screen tells the presence writer where it is (no I/O), and how many of
+#: those go by between two reads of who else is at the conversation on screen (a crashed
+#: terminal's presence expires, and no change says so).
+PRESENCE_TICK = 0.5
+PRESENCE_READ_EVERY = 10
 #: Triage actions this terminal can undo, newest last.
 UNDO_DEPTH = 50
 #: What the notification says was done.
@@ -124,6 +131,7 @@ class MainScreen(Screen):
         self.undo_stack: list[UndoEntry] = []
         #: Every store call of this screen runs on a worker thread (store_calls.py).
         self.calls = StoreCalls(self)
+        self.presence = PresenceWriter(self.store, self.staff, self.msgterm.terminal)
         self.gate = PermissionGate(self.staff, lambda words: self.notify(words, severity="warning", markup=False))
         self._painted = False
         #: The first read starts now, on a thread of its own, while the widgets are made.
@@ -210,6 +218,8 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self._preview_timer = self.set_interval(PREVIEW_DELAY, self._preview, pause=True)
+        self._presence_ticks = 0
+        self.set_interval(PRESENCE_TICK, self._presence_tick)
         self.query_one(FilterSidebar).select_view(self.view)
         self._first_read.add_done_callback(self._first_read_arrived)
         self.listing.focus()
@@ -299,6 +309,7 @@ class MainScreen(Screen):
                 pane.show(conversation, messages, hit=hit, keep_position=keep_position, more_before=more)
             else:
                 pane.show(conversation, messages, keep_position=keep_position, more_before=len(messages) == THREAD_WINDOW)
+            self.read_presence()
             if conversation.id == self.open_id:
                 after_paint(self, f"opened {conversation.id}")
 
@@ -378,6 +389,33 @@ class MainScreen(Screen):
         shown = self.pane.conversation
         if shown is not None and shown.id in event.conversation_ids:
             self.read_shown(keep_position=True)
+            self.read_presence()
+
+    def _presence_tick(self) -> None:
+        """Say where this terminal is; now and then, read who else is at the conversation."""
+        replying = self.focused is not None and self.focused.id == "reply"
+        self.presence.at(self.open_id, replying=replying)
+        self._presence_ticks += 1
+        if self._presence_ticks % PRESENCE_READ_EVERY == 0:
+            self.read_presence()
+
+    def read_presence(self) -> None:
+        """Who else (other terminals) has the conversation on screen open, or is replying."""
+        shown = self.pane.conversation
+        line = self.query_one(PresenceLine)
+        if shown is None:
+            line.show([])
+            return
+        store, terminal = self.store, self.msgterm.terminal
+
+        def show(people) -> None:
+            on_screen = self.pane.conversation
+            line.show(people if on_screen is not None and on_screen.id == shown.id else [])
+
+        self.calls.read(lambda: store.present(shown.id, besides=terminal), show, group="presence")
+
+    def on_unmount(self) -> None:
+        self.presence.stop()
 
     def on_sync_stepped(self, event: SyncStepped) -> None:
         self.query_one(StatusLine).show_outcome(event.outcome)

@@ -22,6 +22,7 @@ from msgterm.messages import StoreChanged
 from msgterm.store.records import ConversationRecord, MessageRecord
 from msgterm.store_calls import StoreCalls
 from msgterm.widgets.composer import Composer
+from msgterm.widgets.presence_line import PresenceLine
 from msgterm.widgets.thread_view import Hit, ThreadView
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class ThreadPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield ThreadView(id="thread")
+        yield PresenceLine(id="presence")
         yield Composer(id="composer")
 
     def on_mount(self) -> None:
