@@ -70,7 +70,7 @@ def render_thread(
             hit_at = len(text)
         if message.note:
             who = clean_line(message.staff_name or message.staff_username or "staff")
-            text.append(f"✎ note · {who} · {when.strftime('%H:%M')}  (not sent to the client)", style=f"bold {NOTE_COLOUR}")
+            text.append(f"✎ note · {who} · {when.strftime('%H:%M')}", style=f"bold {NOTE_COLOUR}")
         elif message.inbound:
             text.append(f"◀ {when.strftime('%H:%M')}  ", style="bold cyan")
             text.append(clean_line(conversation.client_name or format_number(conversation.phone)), style="cyan")

@@ -133,3 +133,17 @@ def test_a_draft_with_its_recipient(snap_compare, tmp_path):
 def test_the_main_screen_at_250_columns(snap_compare, tmp_path):
     store, clock = build_store(tmp_path)
     assert snap_compare(make_app(store, clock), terminal_size=(250, 36), run_before=keys("4"))
+
+
+def test_a_team_thread_with_a_note_and_initials_on_the_rows(snap_compare, tmp_path):
+    """Assignees' initials on the rows, the assignee above the thread, a note in its own colour."""
+    from app_fixtures import by_name
+
+    store, clock = build_store(tmp_path)
+    desk = store.staff_member("desk")
+    maria = store.add_staff("maria", "Maria Lopez", "Front Desk")[0]
+    barbara = by_name(store, "Barbara Liskov").id
+    store.assign(desk, [barbara, by_name(store, "Ada Lovelace").id], maria)
+    store.assign(desk, [by_name(store, "Alan Turing").id], desk)
+    store.add_note(desk, barbara, "Late twice this week; @maria offer the 7pm class instead")
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("4"))
