@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 from msgterm.domain.permissions import StaffMember
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.team import AlertRecord, AlertsFor, concerns
-from msgterm.messages import HistoryProgressed, StoreChanged, SyncStepped
+from msgterm.messages import AlertsArrived, HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.preferences import load_theme, save_theme
 from msgterm.store import Store
 from msgterm.sync.cycle import HistoryProgress
@@ -202,9 +202,10 @@ class MsgtermApp(App):
             self._alert_seq = alerts[-1].seq
         mine = [alert for alert in alerts if concerns(alert, staff.id, self.alerts_for)]
         if mine and not self._stop.is_set():
-            self.call_from_thread(self._raise_alerts, mine)
+            self.post_message(AlertsArrived(mine))
 
-    def _raise_alerts(self, alerts: list[AlertRecord]) -> None:
+    def on_alerts_arrived(self, event: AlertsArrived) -> None:
+        alerts: list[AlertRecord] = event.alerts
         for alert in alerts:
             title = "New message" if alert.kind == "inbound" else "Mentioned in a note"
             self.notify(clean_line(f"{alert.title}: {alert.preview}"), title=title, markup=False)

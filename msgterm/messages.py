@@ -30,3 +30,13 @@ class HistoryProgressed(Message):
     def __init__(self, progress: HistoryProgress) -> None:
         super().__init__()
         self.progress = progress
+
+
+class AlertsArrived(Message):
+    """Alerts for this terminal's staff member, read on a worker thread. Posted, never
+    called across threads: a thread waiting on the UI thread while the app quits (and
+    waits for its workers) would hold quitting up for ever."""
+
+    def __init__(self, alerts: list) -> None:
+        super().__init__()
+        self.alerts = alerts
