@@ -66,22 +66,34 @@ def build_store(tmp_path, *, hostile: bool = False, url=None):
     return store, clock
 
 
+#: Workers that run as long as the app does (the poller, the change watcher): waiting for them
+#: to complete would wait for ever.
+LIFELONG_GROUPS = {"poller", "changes"}
+
+
+async def reads_done(app) -> None:
+    """Until every read and write the app started has completed."""
+    ending = [w for w in app.workers if w.group not in LIFELONG_GROUPS]
+    if ending:  # an empty list would mean every worker to Textual
+        await app.workers.wait_for_complete(ending)
+
+
 async def settled_start(pilot) -> None:
     """Wait until the main screen shows its first listing and every read it started is done."""
     while not pilot.app.main_screen.ready:
         await pilot.pause(0.01)
-    await pilot.app.workers.wait_for_complete()
+    await reads_done(pilot.app)
     await pilot.pause()
 
 
 async def quiet(pilot) -> None:
     """Until every read and write of the store is done and shown, and no preview is due."""
     for _ in range(2):  # a result may start another read (a list page, the preview)
-        await pilot.app.workers.wait_for_complete()
+        await reads_done(pilot.app)
         await pilot.pause()
     while pilot.app.main_screen is not None and not pilot.app.main_screen.quiet:
         await pilot.pause(0.01)
-        await pilot.app.workers.wait_for_complete()
+        await reads_done(pilot.app)
         await pilot.pause()
 
 

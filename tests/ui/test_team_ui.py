@@ -151,3 +151,40 @@ async def test_only_my_conversations_alert_with_alerts_mine(tmp_path):
         assert await settled(pilot, lambda: any(n.title for n in app._notifications))
         await quiet(pilot)
         assert [n.message for n in app._notifications if n.title] == ["Grace Hopper: news from Grace Hopper"]
+
+
+async def test_another_terminal_sees_who_is_replying_and_viewing(tmp_path):
+    """The other terminal is the store's own presence calls (what PresenceWriter does there)."""
+    store, clock = build_store(tmp_path)
+    alex = store.add_staff("alex", "Alex Kim", "Front Desk")[0]
+    grace = by_name(store, "Grace Hopper").id
+    app = make_app(store, clock, watch_changes=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled_start(pilot)
+        await open_named(pilot, app, "Grace Hopper")
+        line = app.screen.query_one("#presence")
+        store.set_presence("alex-terminal", alex, grace, replying=False)
+        assert await settled(pilot, lambda: str(line.render()) == "Alex Kim is viewing", timeout=2.5)
+        store.set_presence("alex-terminal", alex, grace, replying=True)
+        assert await settled(pilot, lambda: str(line.render()) == "Alex Kim is replying…", timeout=2.5)
+        store.set_presence("alex-terminal", alex, None, replying=False)
+        assert await settled(pilot, lambda: str(line.render()) == "", timeout=2.5)
+
+
+async def test_this_terminal_tells_the_others_where_it_is(tmp_path):
+    store, clock = build_store(tmp_path)
+    grace = by_name(store, "Grace Hopper").id
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled_start(pilot)
+        await open_named(pilot, app, "Grace Hopper")
+
+        def seen() -> list[tuple[str, bool]]:
+            return [(p.full_name, p.replying) for p in store.present(grace, besides="another")]
+
+        assert await settled(pilot, lambda: seen() == [("Dee Desk", False)], timeout=2.5)
+        await pilot.press("r")
+        assert await settled(pilot, lambda: seen() == [("Dee Desk", True)], timeout=2.5)
+        await pilot.press("escape")
+        await pilot.press("4")  # another view: nothing open
+        assert await settled(pilot, lambda: seen() == [], timeout=2.5)
