@@ -133,7 +133,7 @@ async def test_new_conversation_picker_shows_hostile_names_literally_and_runs_no
             assert prompt.startswith(clean_line(client.name) + "  —  "), (prompt, client.name)
             assert not RAW_CONTROL.search(prompt)
         # Typing a hostile name finds it; clicking it opens that client, nothing else happens.
-        await pilot.click("#to")
+        await pilot.click("#typed")
         await pilot.press(*"tap here")
         await pilot.wait_for_scheduled_animations()
         await app.workers.wait_for_complete()
