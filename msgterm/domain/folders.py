@@ -16,6 +16,7 @@ class Folder(StrEnum):
     READ = "read"  # the inbox: opened, not answered, not archived
     REPLIED = "replied"
     ARCHIVED = "archived"
+    SNOOZED = "snoozed"  # out of sight until a time, then back to Unread
 
 
 class FolderView(StrEnum):
@@ -24,6 +25,7 @@ class FolderView(StrEnum):
     UNREAD = "unread"
     REPLIED = "replied"
     ARCHIVED = "archived"
+    SNOOZED = "snoozed"
     ALL = "all"
 
     @property
@@ -97,6 +99,18 @@ def archived(state: ConversationState) -> Outcome:
     return Outcome(replace(state, folder=Folder.ARCHIVED, unread_count=0))
 
 
+def snoozed(state: ConversationState) -> Outcome:
+    """Snooze: out of its folder until a time (the store keeps when); unread cleared."""
+    return Outcome(replace(state, folder=Folder.SNOOZED, unread_count=0))
+
+
+def snooze_ended(state: ConversationState, client_messages_since_last_outbound: int) -> Outcome:
+    """The snooze's time came: back to Unread as if the client had written (alert unless muted)."""
+    if state.folder is not Folder.SNOOZED:
+        return Outcome(state)
+    return Outcome(replace(state, folder=Folder.UNREAD, unread_count=client_messages_since_last_outbound), alert=not state.muted)
+
+
 def muted(state: ConversationState, mute: bool) -> Outcome:
     """Mute or unmute: the folder does not change; only alerts do."""
     return Outcome(replace(state, muted=mute))
@@ -111,6 +125,7 @@ class Triage(StrEnum):
     ARCHIVE = "archive"
     MUTE = "mute"
     UNMUTE = "unmute"
+    SNOOZE = "snooze"
 
 
 def undone(before: ConversationState, now: ConversationState, arrived: int) -> ConversationState:

@@ -35,6 +35,10 @@ class Action(StrEnum):
     LINK = "link a number to a client"
     ASSIGN = "assign conversations"
     NOTE = "write internal notes"
+    SCHEDULE = "schedule messages"
+    SNOOZE = "snooze conversations"
+    PIN = "pin conversations"
+    TEMPLATES = "change templates"
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from msgterm.store.base import Clock, utcnow
 from msgterm.store.ingest import HistoryMark, IngestStore
+from msgterm.store.later import LaterStore
 from msgterm.store.lease import LeaseLost, SyncStatus
 from msgterm.store.search import SearchStore
 from msgterm.store.sends import SendStore
-from msgterm.store.team import TeamStore
-from msgterm.store.triage import TriageStore
 
 
-class Store(IngestStore, SendStore, TriageStore, SearchStore, TeamStore):
+class Store(IngestStore, SendStore, LaterStore, SearchStore):
     """The whole store, for the app and the CLI: directory and conversations (directory.py,
     conversations.py), search (search.py), the sync state and lease (lease.py), ingest
-    (ingest.py), sends and drafts (sends.py, drafts.py), triage and its undo (triage.py), assignment, notes, alerts and presence (team.py). The poller and the send pipeline see only the parts
+    (ingest.py), sends and drafts (sends.py, drafts.py), triage and its undo (triage.py), assignment, notes, alerts and presence (team.py),
+    templates, pins, snooze and scheduled sends (later.py). The poller and the send pipeline see only the parts
     their protocols name (sync/ports.py)."""
 
 

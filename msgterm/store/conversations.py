@@ -26,6 +26,8 @@ event_t = schema.conversation_event
 change_t = schema.change_log
 
 PREVIEW_CHARS = 120
+#: The pinned index's condition, word for word (SQLite uses a partial index only then).
+PINNED = next(index for index in conv_t.indexes if index.name == "ix_conversation_pinned").dialect_options["sqlite"]["where"]
 
 CONVERSATION_COLUMNS = (
     conv_t.c.id,
@@ -43,6 +45,8 @@ CONVERSATION_COLUMNS = (
     conv_t.c.assignee_id,
     assignee_t.c.username.label("assignee_username"),
     assignee_t.c.full_name.label("assignee_full_name"),
+    conv_t.c.pinned,
+    conv_t.c.snoozed_until,
 )
 MESSAGE_COLUMNS = (
     msg_t.c.id,
@@ -61,6 +65,7 @@ MESSAGE_COLUMNS = (
     staff_t.c.full_name.label("staff_name"),
     msg_t.c.automated,
     msg_t.c.to_number,
+    msg_t.c.send_at,
 )
 #: An event and who made it, labelled as EventRecord's fields.
 EVENT_COLUMNS = (
@@ -103,6 +108,8 @@ def conversation_record(row) -> ConversationRecord:
         assignee_id=row.assignee_id,
         assignee_username=row.assignee_username,
         assignee_name=(row.assignee_full_name or row.assignee_username) if row.assignee_id else None,
+        pinned=bool(row.pinned),
+        snoozed_until=row.snoozed_until if row.folder == Folder.SNOOZED.value else None,
     )
 
 
@@ -181,8 +188,10 @@ class ConversationStore(DirectoryStore):
         offset: int = 0,
         limit: int = 100,
         total: int | None = None,
+        pinned: bool | None = None,
     ) -> list[ConversationRecord]:
-        """A page of conversations, newest activity first (keyset ``after`` or ``offset``).
+        """A page of conversations, newest activity first (keyset ``after`` or ``offset``);
+        only the pinned ones, or only the others, with ``pinned``.
 
         Given the ``total``, a page in the older half is read from the oldest end, so that
         jumping to the bottom of 100,000 conversations skips a few rows, not all of them.
@@ -196,6 +205,8 @@ class ConversationStore(DirectoryStore):
         """
         along_activity = after is None and total is not None and offset + limit <= total // 10
         query = self._filtered(self._conversation_query(), view, filters, along_activity=along_activity)
+        if pinned is not None:
+            query = query.where(PINNED if pinned else conv_t.c.pinned.is_(False))
         if after is None and total is not None and offset > total // 2:
             limit = max(0, min(limit, total - offset))
             query = query.order_by(conv_t.c.last_activity_at, conv_t.c.id).offset(total - offset - limit).limit(limit)
@@ -318,7 +329,12 @@ class ConversationStore(DirectoryStore):
     def unread_count_since_last_outbound(self, conn: Connection, conversation_id: int) -> int:
         last_outbound = (
             select(func.max(msg_t.c.created_at))
-            .where(msg_t.c.conversation_id == conversation_id, msg_t.c.direction == Direction.OUTBOUND)
+            .where(
+                msg_t.c.conversation_id == conversation_id,
+                msg_t.c.direction == Direction.OUTBOUND,
+                msg_t.c.status != "scheduled",
+                msg_t.c.status != "canceled",
+            )
             .scalar_subquery()
         )
         return scalar_int(

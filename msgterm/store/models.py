@@ -98,6 +98,10 @@ class Staff(SQLModel, table=True):
     role_id: int = Field(foreign_key="role.id")
 
 
+#: The condition of the pinned index, which a query must repeat word for word to use it.
+PINNED = "pinned = true"
+
+
 class Conversation(SQLModel, table=True):
     """The one conversation between the business number and one phone number."""
 
@@ -106,6 +110,13 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_activity", "last_activity_at", "id"),
         Index("ix_conversation_folder_activity", "folder", "last_activity_at", "id"),
         Index("ix_conversation_assignee_activity", "assignee_id", "last_activity_at", "id"),
+        # Few are pinned; the list reads them first, on every paint, through this index.
+        Index(
+            "ix_conversation_pinned",
+            "last_activity_at",
+            sqlite_where=text(PINNED),
+            postgresql_where=text(PINNED),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     business_number: str = ""
@@ -120,6 +131,10 @@ class Conversation(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime)
     #: The staff member the conversation is assigned to (None: nobody, everyone's).
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    #: Pinned conversations head every folder view they belong to, for the whole front desk.
+    pinned: bool = False
+    #: While the folder is ``snoozed``: when it comes back to Unread.
+    snoozed_until: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 #: Our messages whose status may still change (not in FINAL_STATUSES): few, and the poller
@@ -145,6 +160,12 @@ class Message(SQLModel, table=True):
             sqlite_where=text(UNFINISHED_OUTBOUND),
             postgresql_where=text(UNFINISHED_OUTBOUND),
         ),
+        Index(
+            "ix_message_scheduled",
+            "send_at",
+            sqlite_where=text("status = 'scheduled'"),
+            postgresql_where=text("status = 'scheduled'"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     sid: str | None = Field(default=None, unique=True)
@@ -162,6 +183,8 @@ class Message(SQLModel, table=True):
     num_media: int = 0
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     automated: bool = False
+    #: A scheduled send (status ``scheduled``) goes out at this time, from the lease holder.
+    send_at: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class ConversationEvent(SQLModel, table=True):
@@ -231,6 +254,14 @@ class Alert(SQLModel, table=True):
     title: str = ""
     preview: str = ""
     at: datetime = Field(sa_type=DateTime)
+
+
+class Template(SQLModel, table=True):
+    """A saved reply with merge fields (``{first_name}``), shared by every terminal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class Presence(SQLModel, table=True):

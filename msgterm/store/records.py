@@ -51,6 +51,9 @@ class ConversationRecord:
     assignee_id: int | None = None
     assignee_username: str | None = None
     assignee_name: str | None = None
+    #: Pinned: heads every folder view it belongs to. Snoozed: back in Unread at this time.
+    pinned: bool = False
+    snoozed_until: datetime | None = None
     #: Set on a search hit: the matching message, whose body and time are the preview.
     hit_message_id: int | None = None
 
@@ -82,6 +85,8 @@ class MessageRecord:
     to_number: str = ""
     #: The staff member's full name (the username, when none is set), for notes.
     staff_name: str | None = None
+    #: A scheduled message's time (status ``scheduled``), UTC.
+    send_at: datetime | None = None
 
     @property
     def inbound(self) -> bool:

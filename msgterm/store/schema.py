@@ -88,10 +88,13 @@ conversation = Table(
     Column('last_direction', String(), nullable=False),
     Column('created_at', DateTime(), nullable=False),
     Column('assignee_id', Integer(), ForeignKey('staff.id'), nullable=True),
+    Column('pinned', Boolean(), nullable=False),
+    Column('snoozed_until', DateTime(), nullable=True),
     UniqueConstraint('business_number', 'phone'),
     Index('ix_conversation_activity', 'last_activity_at', 'id'),
     Index('ix_conversation_assignee_activity', 'assignee_id', 'last_activity_at', 'id'),
     Index('ix_conversation_folder_activity', 'folder', 'last_activity_at', 'id'),
+    Index('ix_conversation_pinned', 'last_activity_at', sqlite_where=text('pinned = true'), postgresql_where=text('pinned = true')),
 )
 
 
@@ -145,7 +148,9 @@ message = Table(
     Column('num_media', Integer(), nullable=False),
     Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=True),
     Column('automated', Boolean(), nullable=False),
+    Column('send_at', DateTime(), nullable=True),
     Index('ix_message_conversation_time', 'conversation_id', 'created_at', 'id'),
+    Index('ix_message_scheduled', 'send_at', sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'")),
     Index('ix_message_unfinished_outbound', 'id', sqlite_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'"), postgresql_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'")),
 )
 
@@ -210,4 +215,13 @@ sync_state = Table(
     Column('history_reached', DateTime(), nullable=True),
     Column('history_messages', Integer(), nullable=False),
     Column('history_complete', Boolean(), nullable=False),
+)
+
+
+template = Table(
+    'template',
+    metadata,
+    Column('id', Integer(), primary_key=True),
+    Column('name', String(), nullable=False, unique=True),
+    Column('body', Text(), nullable=False),
 )

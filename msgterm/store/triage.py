@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
@@ -27,6 +28,7 @@ NEEDS = {
     Triage.ARCHIVE: Action.ARCHIVE,
     Triage.MUTE: Action.MUTE,
     Triage.UNMUTE: Action.UNMUTE,
+    Triage.SNOOZE: Action.SNOOZE,
 }
 
 
@@ -61,30 +63,40 @@ class Undone:
 
 
 class TriageStore(ConversationStore):
-    def triage(self, staff: StaffMember, action: Triage, conversation_ids: Sequence[int]) -> Undoable:
+    def triage(
+        self, staff: StaffMember, action: Triage, conversation_ids: Sequence[int], *, until: datetime | None = None
+    ) -> Undoable:
         """Apply ``action`` to every conversation in one transaction; each acted on gets its
-        event. Returns what changed (conversations already in the state are left out)."""
+        event. Returns what changed (conversations already in the state are left out).
+        A snooze lasts ``until`` (UTC); snoozing again moves the time."""
         if action is Triage.READ and not staff.can_send:
             return Undoable(action, ())
         if action in NEEDS:
             require(staff, NEEDS[action])
+        if (action is Triage.SNOOZE) != (until is not None):
+            raise ValueError("a snooze, and only a snooze, has an until")
         priors: list[Prior] = []
         with self.write() as conn:
             for start in range(0, len(conversation_ids), CHUNK):
                 chunk = list(dict.fromkeys(conversation_ids[start : start + CHUNK]))
-                priors += self._triage_chunk(conn, staff, action, chunk)
+                priors += self._triage_chunk(conn, staff, action, chunk, until)
+                if until is not None:
+                    conn.execute(update(conv_t).where(conv_t.c.id.in_(chunk)).values(snoozed_until=until))
             self._touch(conn, [prior.conversation_id for prior in priors])
         return Undoable(action, tuple(priors))
 
-    def _triage_chunk(self, conn: Connection, staff: StaffMember, action: Triage, ids: list[int]) -> list[Prior]:
+    def _triage_chunk(
+        self, conn: Connection, staff: StaffMember, action: Triage, ids: list[int], until: datetime | None
+    ) -> list[Prior]:
         now = self.clock()
+        detail = until.isoformat(timespec="seconds") + "Z" if until is not None else ""
         priors, updates, events = [], [], []
         newest = self._newest_message_ids(conn, ids)
         for cid, before in self._states_of(conn, ids).items():
             if action is Triage.READ and before.folder is not Folder.UNREAD:
                 continue  # opening a conversation that is not unread is no event
             after = self._rule(conn, action, cid, before)
-            events.append({"conversation_id": cid, "kind": action.value, "staff_id": staff.id, "at": now, "detail": ""})
+            events.append({"conversation_id": cid, "kind": action.value, "staff_id": staff.id, "at": now, "detail": detail})
             if after != before:
                 priors.append(Prior(cid, before, newest.get(cid, 0)))
                 updates.append(_state_row(cid, after))
@@ -99,6 +111,8 @@ class TriageStore(ConversationStore):
             return folders.archived(before).state
         if action is Triage.MUTE or action is Triage.UNMUTE:
             return folders.muted(before, action is Triage.MUTE).state
+        if action is Triage.SNOOZE:
+            return folders.snoozed(before).state
         return folders.marked_unread(before, self.unread_count_since_last_outbound(conn, cid)).state
 
     def undo(self, staff: StaffMember, undoable: Undoable) -> Undone:
