@@ -6,7 +6,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from rich.text import Text
@@ -19,11 +19,12 @@ from textual.worker import Worker, WorkerState
 from msgterm.domain.permissions import StaffMember
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.team import AlertRecord, AlertsFor, concerns
+from msgterm.domain.when import QuietHours, local_zone
 from msgterm.messages import AlertsArrived, HistoryProgressed, StoreChanged, SyncStepped
 from msgterm.preferences import load_theme, save_theme
 from msgterm.store import Store
 from msgterm.sync.cycle import HistoryProgress
-from msgterm.sync.poller import Poller, PollLoop, holder_name
+from msgterm.sync.poller import Poller, PollLoop, SendTiming, holder_name
 from msgterm.sync.send import SendPipeline
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class MsgtermApp(App):
         start_poller: bool = True,
         freeze_heap: bool = False,
         preferences: Path | None = None,
+        quiet_hours: QuietHours | None = None,
+        zone: tzinfo | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -75,6 +78,8 @@ class MsgtermApp(App):
         self.start_poller = start_poller
         self._freezes_left = 2 if freeze_heap else 0  # after the first paint, after the first sync step
         self.send_pipeline = SendPipeline(store, provider, region) if store and provider else None
+        #: The region, quiet hours and time zone that scheduled sends and times typed use.
+        self.timing = SendTiming(region, quiet_hours, zone or local_zone())
         self.poll_loop = (
             PollLoop(
                 Poller(
@@ -83,6 +88,7 @@ class MsgtermApp(App):
                     history_days=history_days,
                     on_progress=self._history_progressed,
                     holder=holder_name(staff.full_name or staff.username if staff else ""),
+                    timing=self.timing,
                 ),
                 poll_interval,
             )

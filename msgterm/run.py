@@ -64,6 +64,7 @@ def run_app(obj: Context, *, demo: bool) -> None:
         alerts=settings.alerts,
         freeze_heap=True,
         preferences=preferences_path(),
+        quiet_hours=settings.quiet_hours,
     )
     app.run()
 
@@ -98,7 +99,8 @@ def run_sync(obj: Context, *, once: bool) -> int:
 
     from msgterm.logs import setup_logging
     from msgterm.settings import log_dir
-    from msgterm.sync.poller import SYNC_COMMAND, LoopState, Poller, PollLoop, holder_name
+    from msgterm.domain.when import local_zone
+    from msgterm.sync.poller import SYNC_COMMAND, LoopState, Poller, PollLoop, SendTiming, holder_name
     from msgterm.sync_progress import HistoryDisplay
 
     settings = obj.settings
@@ -113,6 +115,7 @@ def run_sync(obj: Context, *, once: bool) -> int:
             history_days=settings.twilio.history_days,
             on_progress=display.update,
             holder=holder_name(SYNC_COMMAND),
+            timing=SendTiming(settings.default_region, settings.quiet_hours, local_zone()),
         )
         loop = PollLoop(poller, settings.twilio.poll_interval)
         try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from msgterm.domain.errors import MsgtermError
+from msgterm.domain.when import QuietHours
 
 APP_NAME = "msgterm"
 
@@ -51,6 +52,8 @@ class Settings:
     bell: bool = True
     #: Which new messages alert this person: "all", "mine", "mine_and_unassigned" (domain/team.py).
     alerts: str = "mine_and_unassigned"
+    #: When nothing goes out unasked, in the business's local time ("21:00-08:00").
+    quiet_hours: QuietHours | None = None
     twilio: TwilioSettings = TwilioSettings()
     config_path: Path | None = None
 
@@ -87,6 +90,7 @@ _ENV = {
     "default_region": "MSGTERM_DEFAULT_REGION",
     "bell": "MSGTERM_BELL",
     "alerts": "MSGTERM_ALERTS",
+    "quiet_hours": "MSGTERM_QUIET_HOURS",
     "twilio.account_sid": "TWILIO_ACCOUNT_SID",
     "twilio.auth_token": "TWILIO_AUTH_TOKEN",
     "twilio.api_key": "TWILIO_API_KEY",
@@ -148,6 +152,15 @@ def _coerce(key: str, value, source: str):
         if isinstance(value, str) and value.strip().lower() in AlertsFor.__members__.values():
             return value.strip().lower()
         fail('"all", "mine" or "mine_and_unassigned"')
+    if key == "quiet_hours":
+        from msgterm.domain.errors import ValidationError
+
+        if not isinstance(value, str):
+            fail('a span of local time like "21:00-08:00"')
+        try:
+            return QuietHours.parse(value)
+        except ValidationError:
+            fail('a span of local time like "21:00-08:00"')
     if key in BOUNDS:
         low, high, unit = BOUNDS[key]
         whole = unit == "days"
@@ -212,6 +225,7 @@ def load_settings(
         default_region=region,
         bell=bool(values.get("bell", True)),
         alerts=str(values.get("alerts", "mine_and_unassigned")),
+        quiet_hours=values.get("quiet_hours"),
         twilio=TwilioSettings(**twilio_values),
         config_path=path,
     )

@@ -63,9 +63,18 @@ def read_listing(
         first_page = {0: results.rows(0, SEARCH_PAGE)}
         return Listing(counts, results.rows, None, first_page, SEARCH_PAGE, drafts, change_seq, results, alert_seq=alert_seq)
     count = counts[view]
+    # Pinned conversations head the view: a front desk pins a handful, read whole through
+    # their own index.
+    pinned = store.conversations(view, filters, limit=count, pinned=True)
+    rest = count - len(pinned)
 
     def source(offset: int, limit: int) -> list[ConversationRecord]:
-        return store.conversations(view, filters, offset=offset, limit=limit, total=count)
+        head = pinned[offset : offset + limit]
+        wanted = limit - len(head)
+        if wanted <= 0:
+            return head
+        start = max(0, offset - len(pinned))
+        return head + store.conversations(view, filters, offset=start, limit=wanted, total=rest, pinned=False)
 
     pages = {0: source(0, PAGE)}
     # Where the kept conversation is, within a few pages (a busy list moves it down).

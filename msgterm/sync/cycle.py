@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from msgterm.domain.provider_message import Direction, ProviderMessage
 from msgterm.store import HistoryMark
 from msgterm.sync.provider import Rejected
+from msgterm.sync.send import SendPipeline
 
 if TYPE_CHECKING:
     from msgterm.sync.poller import LeaseKeeper, Poller
@@ -119,6 +120,7 @@ class CycleReport:
     updated: int = 0
     refreshed: int = 0
     reconciled: int = 0
+    scheduled_sent: int = 0
     changed: set[int] = field(default_factory=set)
     alerts: list[tuple[int, str, str]] = field(default_factory=list)
     history: HistoryProgress | None = None
@@ -128,6 +130,8 @@ class CycleReport:
             f"sync ok: {self.fetched} fetched, {self.new} new, {self.updated} updated, "
             f"{self.refreshed} statuses refreshed, {self.reconciled} unsent reconciled"
         )
+        if self.scheduled_sent:
+            words += f", {self.scheduled_sent} scheduled sent"
         if self.history is not None and not self.history.complete:
             words += f"; history {self.history.days_covered} of {self.history.days_total} days so far"
         return words
@@ -148,6 +152,7 @@ class Cycle:
         self.provider = poller.provider
         self.history_days = poller.history_days
         self.on_progress = poller.on_progress
+        self.timing = poller.timing
         self.report = report
         self.fence = fence
         self.keeper = keeper
@@ -157,6 +162,8 @@ class Cycle:
         started = self.store.clock()
         status = self.store.sync_status()
         self.reconcile_unsent()
+        self.report.changed.update(self.store.end_due_snoozes(fence=self.fence))
+        self.send_scheduled()
         if status.watermark is None or status.history_since is None:
             since = started - timedelta(days=self.history_days)
             self.watermark = started
@@ -252,6 +259,22 @@ class Cycle:
             result = self.store.ingest(fresh, fence=self.fence)
             self.report.refreshed += result.updated_messages
             self.report.changed |= result.changed_conversations
+
+    def send_scheduled(self) -> None:
+        """Scheduled messages whose time has come, each claimed under the lease (so only one
+        process sends it) and sent through the send pipeline; none inside quiet hours."""
+        timing = self.timing
+        if timing.quiet_hours is not None and timing.quiet_hours.contains(self.store.clock(), timing.zone):
+            return
+        pipeline = SendPipeline(self.store, self.provider, timing.region)
+        for message in self.store.due_scheduled():
+            self._check_lease()
+            claimed = self.store.claim_scheduled(message.id, fence=self.fence)
+            if claimed is None:
+                continue  # canceled, or another claim came first
+            result = pipeline.send_claimed(claimed)
+            self.report.scheduled_sent += result.ok
+            self.report.changed.add(message.conversation_id)
 
     def reconcile_unsent(self) -> None:
         """Messages left ``sending`` by a crash: find them in the log, never resend them."""

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from enum import StrEnum
 
+from msgterm.domain.when import QuietHours
 from msgterm.store import LeaseLost
 from msgterm.store.errors import StoreBusy, describe_database_error
 from msgterm.sync.cycle import Cycle, CycleReport, HistoryProgress
@@ -100,6 +101,16 @@ class LeaseKeeper:
             raise self.lost
 
 
+@dataclass(frozen=True)
+class SendTiming:
+    """What the poller needs to send scheduled messages: the region numbers are read in,
+    and the business's quiet hours in its local time zone."""
+
+    region: str = "US"
+    quiet_hours: QuietHours | None = None
+    zone: tzinfo = UTC
+
+
 class Poller:
     """Poll cycles of one store against one provider: reconcile interrupted sends, read
     what is new, read back history not yet read, refresh statuses (``cycle.Cycle``)."""
@@ -112,8 +123,10 @@ class Poller:
         history_days: int = 90,
         holder: str | None = None,
         on_progress: Callable[[HistoryProgress], None] | None = None,
+        timing: SendTiming | None = None,
     ) -> None:
         self.store = store
+        self.timing = timing or SendTiming()
         self.provider = provider
         self.history_days = history_days
         self.holder = holder or holder_name()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
-from msgterm.domain.errors import ValidationError
+from msgterm.domain.errors import MsgtermError, ValidationError
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.phones import parse_mobile
 from msgterm.domain.provider_errors import can_retry, describe_error
 from msgterm.domain.provider_message import Status
 from msgterm.domain.segments import MAX_BODY_CHARS
+from msgterm.domain.templates import unfilled
 from msgterm.store.records import MessageRecord
 from msgterm.sync.ports import SendLedger
 from msgterm.sync.provider import AuthFailed, Provider, ProviderError, RateLimited, Rejected
@@ -33,6 +35,10 @@ def check_body(body: str) -> str:
         raise ValidationError("the message is blank; type something to send")
     if len(body) > MAX_BODY_CHARS:
         raise ValidationError(f"the message is {len(body)} characters; the limit is {MAX_BODY_CHARS}. Shorten it.")
+    missing = unfilled(body)
+    if missing:
+        fields = ", ".join("{" + field + "}" for field in missing)
+        raise ValidationError(f"the message still has {fields}: the client has no value for it. Write it in before sending.")
     return body
 
 
@@ -57,6 +63,29 @@ class SendPipeline:
     def send(self, staff: StaffMember, conversation_id: int, body: str) -> SendResult:
         phone = self.validate(staff, conversation_id, body)
         message = self.store.begin_send(staff, conversation_id, body)
+        return self._deliver(staff, message, phone)
+
+    def schedule(self, staff: StaffMember, conversation_id: int, body: str, send_at: datetime) -> MessageRecord:
+        """Store a message to go out at ``send_at`` (UTC), after the checks of a send: a
+        client who opted out is refused now, not at the time."""
+        self.validate(staff, conversation_id, body)
+        return self.store.schedule_send(staff, conversation_id, body, send_at)
+
+    def send_claimed(self, message: MessageRecord) -> SendResult:
+        """A scheduled message the lease holder claimed at its time (status ``sending``):
+        checked again, since the client may have opted out or lost their number, then sent;
+        or failed, with the reason in words."""
+        try:
+            staff = self.store.staff_member(message.staff_username or "")
+            phone = self.validate(staff, message.conversation_id, message.body)
+            conversation = self.store.conversation(message.conversation_id)
+            if conversation.client_id is not None and self.store.client(conversation.client_id).mobile_phone != phone:
+                raise ValidationError(
+                    f"{conversation.title} no longer has this number in the client directory; check the number and send again"
+                )
+        except MsgtermError as error:
+            failed = self.store.fail_send(message.id, None, f"not sent at its time: {error}")
+            return SendResult(failed, False, str(error))
         return self._deliver(staff, message, phone)
 
     def retry(self, staff: StaffMember, message_id: int) -> SendResult:
