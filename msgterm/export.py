@@ -45,10 +45,16 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
                 status=message.status,
                 staff=message.staff_username,
             )
+            if message.status == "scheduled":
+                record["send_at"] = message.send_at.isoformat() + "Z" if message.send_at else None
         elif entry.event:
             record.update(event=entry.event.kind, staff=entry.event.staff_username)
             if entry.event.kind == "undo":
                 record["undid"] = entry.event.detail
             elif entry.event.kind == "assign":
                 record["assignee"] = entry.event.detail or None
+            elif entry.event.kind == "snooze":
+                record["until"] = entry.event.detail
+            elif entry.event.kind == "schedule":
+                record["send_at"] = entry.event.detail
         yield json.dumps(record, ensure_ascii=False).translate(_TERMINAL_UNSAFE)

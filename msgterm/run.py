@@ -97,9 +97,9 @@ def run_sync(obj: Context, *, once: bool) -> int:
     import sys
     import time
 
+    from msgterm.domain.when import local_zone
     from msgterm.logs import setup_logging
     from msgterm.settings import log_dir
-    from msgterm.domain.when import local_zone
     from msgterm.sync.poller import SYNC_COMMAND, LoopState, Poller, PollLoop, SendTiming, holder_name
     from msgterm.sync_progress import HistoryDisplay
 

@@ -95,6 +95,12 @@ def point_at(twilio, monkeypatch, database) -> None:
         monkeypatch.setenv(key, value)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A new store's URL (not migrated yet) on each backend in turn, for tests of processes."""
+    return str(tmp_path / "shared.db") if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()

@@ -29,11 +29,6 @@ from msgterm.store.engine import make_engine
 from msgterm.store.errors import StoreBusy
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    return str(tmp_path / "shared.db") if request.param == "sqlite" else request.getfixturevalue("pg_url")
-
-
 def environment(twilio, url: str) -> dict[str, str]:
     return {
         **os.environ,
