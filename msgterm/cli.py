@@ -256,13 +256,79 @@ def sync(obj: Context, once: bool) -> None:
 
 @main.command()
 @click.argument("client_ref", metavar="CLIENT")
-@click.argument("message")
+@click.argument("message", required=False)
+@click.option("--template", "template_name", metavar="NAME", help="Send this template, filled in for CLIENT.")
+@click.option("--at", "when", metavar="WHEN", help="Send later: 'tomorrow 9am', 'mon 17:30', 'in 2h' or ISO 8601.")
+@click.option("--anyway", is_flag=True, help="Send now even inside the quiet hours.")
 @pass_context
-def send(obj: Context, client_ref: str, message: str) -> None:
-    """Send MESSAGE to CLIENT (a client ID, UID or number) with every check the composer makes."""
+def send(obj: Context, client_ref: str, message: str | None, template_name: str | None, when: str | None, anyway: bool) -> None:
+    """Send MESSAGE (or --template NAME) to CLIENT (a client ID, UID or number), now or --at
+    WHEN, with every check the composer makes."""
     from msgterm.run import run_send
 
-    sys.exit(run_send(obj, client_ref, message))
+    if bool(message) == bool(template_name):
+        fail("say what to send: a MESSAGE, or --template NAME", code=2)
+    sys.exit(run_send(obj, client_ref, message, template_name=template_name, when=when, anyway=anyway))
+
+
+@main.command()
+@click.option("--cancel", "cancel_id", type=int, metavar="ID", help="Cancel the scheduled message ID.")
+@pass_context
+def scheduled(obj: Context, cancel_id: int | None) -> None:
+    """List the messages waiting for their time (soonest first), or --cancel ID one of them."""
+    from msgterm.domain.when import local_zone, to_local
+
+    store = obj.store
+    if cancel_id is not None:
+        message = store.cancel_scheduled(obj.staff(), cancel_id)
+        echo(f"canceled scheduled message #{message.id}: it will not be sent")
+        return
+    waiting = store.scheduled_sends()
+    if not waiting:
+        echo("nothing scheduled")
+        return
+    zone = local_zone()
+    for item in waiting:
+        at = to_local(item.send_at, zone)
+        echo(
+            f"#{item.message_id}  {at:%a %d %b %H:%M}  {clean_line(item.title)}  by {item.staff_username or '?'}: {clean_line(item.body)[:60]}"
+        )
+
+
+@main.group()
+def templates() -> None:
+    """Saved replies with merge fields, shared by every terminal."""
+
+
+@templates.command("add")
+@click.argument("name")
+@click.argument("text")
+@pass_context
+def templates_add(obj: Context, name: str, text: str) -> None:
+    """Save TEXT as template NAME (replacing one of that name). Fields: {first_name},
+    {last_name}, {full_name}, {home_location}, {staff_first_name}."""
+    template = obj.store.save_template(obj.staff(), name, text)
+    echo(f"template {clean_line(template.name)} saved")
+
+
+@templates.command("list")
+@pass_context
+def templates_list(obj: Context) -> None:
+    """Every template, by name."""
+    saved = obj.store.templates()
+    if not saved:
+        echo("no templates yet: add one with 'msgterm templates add NAME TEXT'")
+    for template in saved:
+        echo(f"{clean_line(template.name)}: {clean_line(template.body)}")
+
+
+@templates.command("remove")
+@click.argument("name")
+@pass_context
+def templates_remove(obj: Context, name: str) -> None:
+    """Remove template NAME."""
+    obj.store.remove_template(obj.staff(), name)
+    echo(f"template {clean_line(name)} removed")
 
 
 def _conversation_of(obj: Context, client_ref: str):

@@ -174,19 +174,66 @@ def _wait_for_the_lease(loop, outcome, log):
     return outcome
 
 
-def run_send(obj: Context, client_ref: str, message: str) -> int:
-    """``msgterm send``: the composer's checks and pipeline, from the command line."""
+def run_send(
+    obj: Context,
+    client_ref: str,
+    message: str | None,
+    *,
+    template_name: str | None = None,
+    when: str | None = None,
+    anyway: bool = False,
+) -> int:
+    """``msgterm send``: the composer's checks and pipeline, from the command line; a
+    template filled in for the client; later with ``when``; inside quiet hours only when
+    asked (``anyway``, or yes at the prompt)."""
+    import sys
+
+    from msgterm.domain.templates import expand
+    from msgterm.domain.when import local_zone, parse_when, to_local
     from msgterm.sync.send import SendPipeline, check_body
 
     settings = obj.settings
     store = obj.store
     staff = obj.staff()
-    check_body(message)
+    zone = local_zone()
     client = store.client_by_ref(client_ref, settings.default_region)
     conversation = store.conversation_for_client(client.id) or store.start_conversation(staff, client.id)
-    result = SendPipeline(store, make_provider(obj), settings.default_region).send(staff, conversation.id, message)
+    if template_name:
+        message = expand(store.template(template_name).body, store.merge_values_for(staff, conversation.id))
+    if message is None:
+        raise ValueError("run_send needs a message or a template")
+    check_body(message)
+    send_at = parse_when(when, store.clock(), zone) if when else None
+    quiet = settings.quiet_hours
+    if send_at is None and quiet is not None and quiet.contains(store.clock(), zone) and not anyway:
+        end = quiet.end_after(store.clock(), zone)
+        if not sys.stdin.isatty():
+            echo(
+                f"msgterm: not sent: it is within the quiet hours ({quiet}). Add --at "
+                f"'{to_local(end, zone):%Y-%m-%d %H:%M}' to send it when they end, or --anyway to send now.",
+                err=True,
+            )
+            return 1
+        import click
+
+        choice = click.prompt(
+            f"It is within the quiet hours ({quiet}). Send at {to_local(end, zone):%H:%M} (s), now (n) or not at all (c)?",
+            type=click.Choice(["s", "n", "c"]),
+            default="s",
+        )
+        if choice == "c":
+            echo("not sent")
+            return 1
+        send_at = end if choice == "s" else None
+    pipeline = SendPipeline(store, make_provider(obj), settings.default_region)
+    name = clean_line(client.name)
+    if send_at is not None:
+        scheduled = pipeline.schedule(staff, conversation.id, message, send_at)
+        echo(f"scheduled #{scheduled.id} to {name} for {to_local(send_at, zone):%a %d %b %H:%M} (msgterm scheduled lists it)")
+        return 0
+    result = pipeline.send(staff, conversation.id, message)
     if not result.ok:
-        echo(f"msgterm: not sent to {clean_line(client.name)}: {result.reason}", err=True)
+        echo(f"msgterm: not sent to {name}: {result.reason}", err=True)
         return 1
-    echo(f"sent to {clean_line(client.name)} ({result.message.to_number}): {result.message.sid} {result.message.status}")
+    echo(f"sent to {name} ({result.message.to_number}): {result.message.sid} {result.message.status}")
     return 0

@@ -199,3 +199,81 @@ def test_two_sync_processes_and_the_holder_killed_at_the_due_moment_send_it_exac
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=10)
         store.dispose()
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(twilio, tmp_path, monkeypatch):
+    values = {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": twilio.url,
+        "MSGTERM_DATABASE_URL": str(tmp_path / "cli.db"),
+        "MSGTERM_STAFF": "desk",
+        "MSGTERM_CONFIG": str(tmp_path / "none.toml"),
+        "TZ": "America/New_York",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    time.tzset()
+    store = open_store(values["MSGTERM_DATABASE_URL"], business_number=BUSINESS)
+    store.add_staff("desk", "Dee Desk", "Front Desk")
+    add_client(store, 1, first_name="Ada")
+    add_client(store, 2, first_name="")
+    yield store
+    store.dispose()
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def cli(*args):
+    from click.testing import CliRunner
+
+    from msgterm.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_templates_and_scheduled_sends_from_the_command_line(cli_env, twilio):
+    store = cli_env
+    assert "no templates yet" in cli("templates", "list").output
+    assert "saved" in cli("templates", "add", "confirm", "Hi {first_name}, you're booked.").output
+    refused = cli("templates", "add", "odd", "Hi {nick}")
+    assert refused.exit_code == 1 and "{nick}, which msgterm does not know" in refused.output
+    assert cli("templates", "list").output == "confirm: Hi {first_name}, you're booked.\n"
+
+    sent = cli("send", "C001", "--template", "confirm")
+    assert sent.exit_code == 0 and twilio.messages[-1]["body"] == "Hi Ada, you're booked."
+    blank = cli("send", "C002", "--template", "confirm")
+    assert blank.exit_code == 1 and "still has {first_name}" in blank.output
+    assert posts(twilio) == 1  # nothing sent as "Hi ,"
+    assert cli("send", "C001").exit_code == 2  # what?
+
+    later = cli("send", "--at", "tomorrow 9am", "C001", "See you")
+    assert later.exit_code == 0 and "scheduled #" in later.output and "09:00" in later.output
+    listed = cli("scheduled").output
+    assert "First1 Last1" not in listed and "Ada Last1" in listed and "See you" in listed and "09:00" in listed
+    (waiting,) = store.scheduled_sends()
+    assert "when they end" not in later.output and posts(twilio) == 1
+    bad = cli("send", "--at", "whenever", "C001", "x")
+    assert bad.exit_code == 1 and "not a time msgterm understands" in bad.output
+    assert "canceled scheduled message" in cli("scheduled", "--cancel", str(waiting.message_id)).output
+    assert cli("scheduled").output == "nothing scheduled\n"
+    assert "not scheduled any more" in cli("scheduled", "--cancel", str(waiting.message_id)).output
+    assert cli("templates", "remove", "confirm").exit_code == 0
+    assert "there is no template 'confirm'" in cli("send", "C001", "--template", "confirm").output
+
+
+def test_sending_inside_quiet_hours_from_the_command_line_asks_for_a_time(cli_env, twilio, monkeypatch):
+    now = datetime.now(ZoneInfo("America/New_York"))
+    start, end = (now - timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
+    monkeypatch.setenv("MSGTERM_QUIET_HOURS", f"{start}-{end}")
+    refused = cli("send", "C001", "Late reply")
+    assert refused.exit_code == 1 and "within the quiet hours" in refused.output and "--anyway" in refused.output
+    assert posts(twilio) == 0
+    assert cli("send", "--anyway", "C001", "Late reply").exit_code == 0 and posts(twilio) == 1
+    monkeypatch.setenv("MSGTERM_QUIET_HOURS", "soon")
+    assert 'quiet_hours must be a span of local time like "21:00-08:00"' in cli("send", "C001", "x").output
