@@ -126,6 +126,14 @@ class _Clock:
         return self.now
 
 
+#: Saved replies the demo starts with (Insert template…, ctrl+t in the composer).
+DEMO_TEMPLATES = (
+    ("Class confirmed", "Hi {first_name}, your class is confirmed. See you soon! {staff_first_name}"),
+    ("Closed on Sunday", "We're closed on Sundays; we open again on Monday at 6:00."),
+    ("Membership frozen", "Hi {first_name}, your membership at {home_location} is frozen as you asked."),
+)
+
+
 def _phone(rng: random.Random, used: set[str]) -> str:
     while True:
         number = f"+1{rng.choice(AREA_CODES)}5550{rng.randint(100, 199)}"
@@ -172,6 +180,8 @@ def build_demo(
         staff = {}
         for username, name, role in DEMO_STAFF:
             staff[username] = store.add_staff(username, name, role)[0]
+        for name, body in DEMO_TEMPLATES:
+            store.save_template(staff["maria"], name, body)
         senders = [staff["maria"], staff["sam"]]
         people = [c for c in directory if c.mobile_phone]
         chosen = rng.sample(people, k=min(conversations, len(people)))

@@ -1,6 +1,6 @@
 """The search box's language: free words plus a compact filter expression.
 
-``is:unread`` ``is:replied`` ``is:archived`` ``is:muted``, ``type:member``,
+``is:unread`` ``is:replied`` ``is:archived`` ``is:snoozed`` ``is:muted``, ``type:member``,
 ``group:"yoga regulars"``, ``location:downtown``, ``after:2026-10-01``,
 ``before:2026-11-01``, ``is:mine`` ``is:unassigned`` ``assignee:maria``; anything else is words to find. Keys may repeat: values of one
 key are alternatives (``type:member type:prospect``), different keys all apply.
@@ -22,9 +22,9 @@ _WORD_CHARS = re.compile(r"\w+")
 _NUMBER_LIKE = re.compile(r"^[\d\s()+.\-]+$")
 
 FILTER_KEYS = ("is", "type", "group", "location", "after", "before", "assignee")
-IS_VALUES = ("unread", "replied", "archived", "muted", "mine", "unassigned")
+IS_VALUES = ("unread", "replied", "archived", "snoozed", "muted", "mine", "unassigned")
 SYNTAX_HELP = (
-    'is:unread is:replied is:archived is:muted  type:member  group:"yoga regulars"  '
+    'is:unread is:replied is:archived is:snoozed is:muted  type:member  group:"yoga regulars"  '
     "location:downtown  after:2026-10-01  before:2026-11-01  is:mine is:unassigned  assignee:maria  and any words"
 )
 
@@ -108,7 +108,9 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str], me: st
             return replace(query, assignees=query.assignees + (me,))
         if lowered in IS_VALUES:
             return replace(query, view=FolderView(lowered))
-        problems.append(f"is:{value} is not known; use is:unread, is:replied, is:archived, is:muted, is:mine or is:unassigned")
+        problems.append(
+            f"is:{value} is not known; use is:unread, is:replied, is:archived, is:snoozed, is:muted, is:mine or is:unassigned"
+        )
         return query
     if key in ("after", "before"):
         try:

@@ -82,9 +82,9 @@ def snooze_presets(now_utc: datetime, zone: tzinfo) -> list[tuple[str, datetime]
     monday = datetime.combine(now.date() + timedelta(days=7 - now.weekday()), time(9), zone)
     return [
         ("In 1 hour", to_utc(now + timedelta(hours=1))),
-        (f"This evening ({evening:%a} 18:00)" if evening.date() != now.date() else "This evening (18:00)", to_utc(evening)),
-        (f"Tomorrow ({tomorrow:%a} 09:00)", to_utc(tomorrow)),
-        (f"Next Monday ({monday:%d %b} 09:00)", to_utc(monday)),
+        ("This evening" if evening.date() == now.date() else "Tomorrow evening", to_utc(evening)),
+        ("Tomorrow morning", to_utc(tomorrow)),
+        ("Next Monday", to_utc(monday)),
     ]
 
 

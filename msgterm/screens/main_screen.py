@@ -74,6 +74,7 @@ DONE = {
     Triage.UNMUTE: "Unmuted",
     Triage.MARK_UNREAD: "Marked as unread",
     Triage.READ: "Read",
+    Triage.SNOOZE: "Snoozed",
 }
 #: What an undo says it undid.
 UNDID = {
@@ -82,6 +83,7 @@ UNDID = {
     Triage.UNMUTE: "the unmute of",
     Triage.MARK_UNREAD: "marking unread",
     Triage.READ: "reading",
+    Triage.SNOOZE: "the snooze of",
 }
 
 
@@ -824,6 +826,71 @@ class MainScreen(Screen):
                 )
 
         self.app.push_screen(NoteEditor(clean_line(conversation.title)), written)
+
+    def action_snooze(self) -> None:
+        """Snooze what the key acts on until a preset or typed time: it leaves its folder for
+        Snoozed, and the lease holder brings it back to Unread then (undoable with z)."""
+        from msgterm.domain.when import snooze_presets
+        from msgterm.screens.when_picker import WhenPicker
+
+        if self.refused("snooze"):
+            return
+        ids, whom, one = self._targets()
+        if not ids:
+            return
+        timing, now = self.msgterm.timing, self.msgterm.clock()
+
+        def chosen(until) -> None:
+            if until is not None:
+                self._triage(lambda store, staff, ids: store.triage(staff, Triage.SNOOZE, ids, until=until), ids, whom, one)
+                self.open_id = None
+
+        self.app.push_screen(WhenPicker(f"Snooze {whom} until…", snooze_presets(now, timing.zone), now, timing.zone), chosen)
+
+    def action_toggle_pin(self) -> None:
+        """Pin or unpin what the key acts on, for the whole front desk; a selection is
+        pinned, or unpinned when all of it was pinned already."""
+        if self.refused("toggle_pin"):
+            return
+        ids, whom, one = self._targets()
+        if not ids:
+            return
+        store, staff = self.store, self.staff
+
+        def write() -> tuple[bool, int]:
+            if one is not None:
+                pin = not store.conversation(one.id).pinned
+                return pin, store.set_pinned(staff, ids, pin)
+            changed = store.set_pinned(staff, ids, True)
+            return (True, changed) if changed else (False, store.set_pinned(staff, ids, False))
+
+        def stored(result: tuple[bool, int]) -> None:
+            pinned, changed = result
+            words = f"{'Pinned' if pinned else 'Unpinned'} {whom}"
+            self.notify(words if changed else f"{words} (nothing to change)", timeout=3, markup=False)
+            self._clear_selection()
+            self.reload()
+            self.read_shown(keep_position=True)
+
+        self.calls.write(write, stored)
+
+    def _in_composer(self, then) -> None:
+        """Write to the conversation on screen (as r does: it is addressed at once), then ``then()``."""
+        if self.current is not None:
+            self.action_reply()
+            then()
+
+    def action_insert_template(self) -> None:
+        if not self.refused("insert_template"):
+            self._in_composer(self.pane.insert_template)
+
+    def action_send_later(self) -> None:
+        if not self.refused("send_later"):
+            self._in_composer(self.pane.send_later)
+
+    def action_cancel_scheduled(self) -> None:
+        if not self.refused("cancel_scheduled"):
+            self.pane.cancel_next_scheduled()
 
     def action_retry(self) -> None:
         if not self.refused("retry"):

@@ -19,6 +19,11 @@ GATED = {
     "undo": "undo triage actions",
     "assign": "assign conversations",
     "add_note": "write internal notes",
+    "snooze": "snooze conversations",
+    "toggle_pin": "pin conversations",
+    "cancel_scheduled": "cancel scheduled messages",
+    "insert_template": "send messages",
+    "send_later": "schedule messages",
 }
 
 

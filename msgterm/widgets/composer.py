@@ -13,6 +13,7 @@ from textual.widgets import Label, TextArea
 from msgterm.domain.phones import format_number
 from msgterm.domain.sanitize import clean_line
 from msgterm.domain.segments import MAX_BODY_CHARS, segment_info
+from msgterm.domain.templates import unfilled
 from msgterm.store.records import ConversationRecord
 from msgterm.widgets.literal import literal
 
@@ -28,6 +29,9 @@ class DraftBox(TextArea):
         Binding("enter", "submit", "Send"),
         Binding("ctrl+j,shift+enter", "new_line", "New line"),
         Binding("ctrl+e", "edit_externally", "Editor"),
+        # The main screen's actions (keymap.py), here for the footer while the box has the focus.
+        Binding("ctrl+t", "screen.insert_template", "Template"),
+        Binding("ctrl+l", "screen.send_later", "Later"),
     ]
 
     class Submitted(Message):
@@ -64,6 +68,8 @@ class Composer(Vertical):
     Composer #recipient { width: 1fr; height: auto; padding: 0 1; color: $text-muted; }
     Composer #counter { width: auto; padding: 0 1; color: $text-muted; }
     Composer #counter.over { color: $error; text-style: bold; }
+    Composer #unfilled { display: none; padding: 0 1; color: $warning; text-style: bold; }
+    Composer #unfilled.shown { display: block; }
     Composer DraftBox { width: 1fr; min-width: 12; height: auto; min-height: 3; max-height: 8; }
     """
 
@@ -102,6 +108,7 @@ class Composer(Vertical):
             yield Label("", id="recipient")
             yield Label(str(segment_info("")), id="counter")
         yield DraftBox("", id="reply", soft_wrap=True, tab_behavior="focus", show_line_numbers=False, placeholder=PLACEHOLDER)
+        yield Label("", id="unfilled")
 
     @property
     def box(self) -> DraftBox:
@@ -140,6 +147,11 @@ class Composer(Vertical):
     def clear(self) -> None:
         self.set_text("")
 
+    def insert(self, text: str) -> None:
+        """Put ``text`` (a template) in at the cursor, as if typed."""
+        self.box.insert(text)
+        self.box.focus()
+
     def _show_state(self) -> None:
         box = self.box
         box.disabled = self._read_only_reason is not None or self.conversation is None
@@ -150,6 +162,12 @@ class Composer(Vertical):
         counter = self.query_one("#counter", Label)
         counter.update(f"{info.chars} / {info.segments} ({info.encoding})")
         counter.set_class(info.chars > MAX_BODY_CHARS, "over")
+        missing = unfilled(text)
+        warning = self.query_one("#unfilled", Label)
+        warning.set_class(bool(missing), "shown")
+        if missing:
+            fields = ", ".join("{" + field + "}" for field in missing)
+            warning.update(f"⚠ No value for {fields}: write it in before sending")
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

@@ -15,8 +15,10 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.containers import Vertical
 from textual.message import Message
 
+from msgterm.domain.errors import ValidationError
 from msgterm.domain.provider_errors import can_retry
 from msgterm.domain.provider_message import Status
+from msgterm.domain.sanitize import clean_line
 from msgterm.editor import EditorFailed, edit_text
 from msgterm.messages import StoreChanged
 from msgterm.store.records import ConversationRecord, MessageRecord
@@ -221,7 +223,7 @@ class ThreadPane(Vertical):
                     lambda: store.newest_message_id(conversation_id), lambda n: self._warn(conversation_id, n, arrived)
                 )
                 return
-            self._send(conversation_id, body)
+            self._send_unless_quiet(conversation_id, body)
 
         self.calls.read(check, checked, group="send-check", exclusive=False)
 
@@ -238,13 +240,7 @@ class ThreadPane(Vertical):
     def _send(self, conversation_id: int, body: str) -> None:
         """Send, after every draft save asked for before (so that none brings the sent text
         back as a draft); never tried twice (``retry=False``: a second try could send twice)."""
-        if self.composer.conversation is not None and self.composer.conversation.id == conversation_id:
-            self.composer.clear()
-        self._save_timer.pause()
-        if self._unsaved is not None and self._unsaved[0] == conversation_id:
-            self._unsaved = None
-        self._drafts.pop(conversation_id, None)
-        self._note_draft(conversation_id, False)
+        self._forget_text(conversation_id)
         store, staff, sender = self.msgterm.store, self.msgterm.staff, self.msgterm.send_pipeline
         assert store is not None and staff is not None and sender is not None
         self.calls.write(
@@ -253,6 +249,131 @@ class ThreadPane(Vertical):
             finally_=lambda: self._changed(conversation_id),
             retry=False,
         )
+
+    def _send_unless_quiet(self, conversation_id: int, body: str) -> None:
+        """Send now; inside the quiet hours, ask first (send when they end, now, or not)."""
+        from msgterm.domain.when import to_local
+        from msgterm.screens.quiet_hours_question import LATER, NOW, QuietHoursQuestion
+
+        timing, now = self.msgterm.timing, self.msgterm.clock()
+        quiet = timing.quiet_hours
+        if quiet is None or not quiet.contains(now, timing.zone):
+            self._send(conversation_id, body)
+            return
+        ends = quiet.end_after(now, timing.zone)
+
+        def answered(choice: str | None) -> None:
+            if choice == NOW:
+                self._send(conversation_id, body)
+            elif choice == LATER:
+                self._schedule(conversation_id, body, ends)
+
+        whom = clean_line(self.conversation.title) if self.conversation else "this client"
+        self.app.push_screen(QuietHoursQuestion(whom, str(quiet), f"{to_local(ends, timing.zone):%H:%M}"), answered)
+
+    def _forget_text(self, conversation_id: int) -> None:
+        """The composer's text became a message (sent or scheduled): it is no draft any more."""
+        if self.composer.conversation is not None and self.composer.conversation.id == conversation_id:
+            self.composer.clear()
+        self._save_timer.pause()
+        if self._unsaved is not None and self._unsaved[0] == conversation_id:
+            self._unsaved = None
+        self._drafts.pop(conversation_id, None)
+        self._note_draft(conversation_id, False)
+
+    # ---- templates and later ---------------------------------------------------------------
+
+    def insert_template(self) -> None:
+        """Pick a template and put it into the composer, filled in for this client."""
+        from msgterm.domain.templates import expand
+        from msgterm.screens.template_picker import TemplatePicker
+
+        conversation = self.composer.conversation
+        store, staff = self.msgterm.store, self.msgterm.staff
+        if conversation is None or store is None or staff is None:
+            return
+        whom = clean_line(conversation.title)
+
+        def read():
+            return store.templates(), store.merge_values_for(staff, conversation.id)
+
+        def pick(found) -> None:
+            templates, values = found
+
+            def picked(template) -> None:
+                if (
+                    template is not None
+                    and self.composer.conversation is not None
+                    and self.composer.conversation.id == conversation.id
+                ):
+                    self.composer.insert(expand(template.body, values))
+
+            self.app.push_screen(TemplatePicker(whom, templates), picked)
+
+        self.calls.read(read, pick, group="templates")
+
+    def send_later(self) -> None:
+        """Schedule the composer's text for a time picked or typed."""
+        from msgterm.domain.when import snooze_presets
+        from msgterm.screens.when_picker import WhenPicker
+        from msgterm.sync.send import check_body
+
+        conversation = self.composer.conversation
+        if conversation is None:
+            return
+        body = self.composer.text
+        try:
+            check_body(body)
+        except ValidationError as error:
+            self._say(f"Not scheduled: {error}")
+            return
+        timing, now = self.msgterm.timing, self.msgterm.clock()
+
+        def picked(at) -> None:
+            if at is not None:
+                self._schedule(conversation.id, body, at)
+
+        heading = f"Send later to {clean_line(conversation.title)}"
+        self.app.push_screen(WhenPicker(heading, snooze_presets(now, timing.zone), now, timing.zone, timing.quiet_hours), picked)
+
+    def _schedule(self, conversation_id: int, body: str, at) -> None:
+        from msgterm.screens.when_picker import spoken
+
+        store, staff, sender = self.msgterm.store, self.msgterm.staff, self.msgterm.send_pipeline
+        assert store is not None and staff is not None and sender is not None
+        zone = self.msgterm.timing.zone
+
+        def scheduled(_message) -> None:
+            self._forget_text(conversation_id)
+            self.notify(f"Scheduled for {spoken(at, zone)} · X cancels it", timeout=4)
+
+        self.calls.write(
+            lambda: sender.schedule(staff, conversation_id, body, at),
+            scheduled,
+            failed=lambda error: self._say(f"Not scheduled: {error}"),
+            finally_=lambda: self._changed(conversation_id),
+        )
+
+    def cancel_next_scheduled(self) -> None:
+        """Cancel the conversation's soonest scheduled message."""
+        conversation = self.conversation
+        store, staff = self.msgterm.store, self.msgterm.staff
+        if conversation is None or store is None or staff is None:
+            return
+
+        def cancel(waiting) -> None:
+            mine = [item for item in waiting if item.conversation_id == conversation.id]
+            if not mine:
+                self.notify("Nothing is scheduled in this conversation.", timeout=3)
+                return
+            self.calls.write(
+                lambda: store.cancel_scheduled(staff, mine[0].message_id),
+                lambda _m: self.notify("Canceled: the scheduled message will not be sent.", timeout=3),
+                failed=lambda error: self._say(str(error)),
+                finally_=lambda: self._changed(conversation.id),
+            )
+
+        self.calls.read(store.scheduled_sends, cancel, group="scheduled")
 
     def retry_last_failed(self) -> None:
         """Send the conversation's last failed message again, if sending again can help."""

@@ -29,6 +29,7 @@ STATUS_WORDS = {
     "sent": "sent",
     "delivered": "delivered",
     "read": "read",
+    "canceled": "canceled: not sent",
 }
 
 
@@ -54,6 +55,10 @@ def render_thread(
         text.append("  opted out (STOP)", style="bold red")
     if conversation.assignee_name:
         text.append(f"  assigned to {clean_line(conversation.assignee_name)}", style="italic")
+    if conversation.pinned:
+        text.append("  pinned", style="bold")
+    if conversation.snoozed_until is not None:
+        text.append(f"  snoozed until {local(conversation.snoozed_until):%a %d %b %H:%M}", style="italic")
     text.append("\n")
     if not messages:
         text.append("\nNo messages yet. Press r to write the first one.\n", style="dim italic")
@@ -94,6 +99,8 @@ def render_thread(
 
 
 def _status(message: MessageRecord) -> str:
+    if message.status == "scheduled" and message.send_at is not None:
+        return f"scheduled · {local(message.send_at):%a %H:%M} — X cancels it"
     if message.status in (Status.FAILED, Status.UNDELIVERED):
         why = clean_line(describe_error(message.error_code, message.error_message))
         retry = (
