@@ -147,3 +147,38 @@ def test_a_team_thread_with_a_note_and_initials_on_the_rows(snap_compare, tmp_pa
     store.assign(desk, [by_name(store, "Alan Turing").id], desk)
     store.add_note(desk, barbara, "Late twice this week; @maria offer the 7pm class instead")
     assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("4"))
+
+
+def test_pinned_snoozed_and_a_scheduled_message(snap_compare, tmp_path):
+    """A pinned row at the head, a snoozed one marked Z, and a thread with a message
+    scheduled for later, "X cancels it" beside it."""
+    from datetime import timedelta
+
+    from app_fixtures import by_name
+
+    from msgterm.domain.folders import Triage
+
+    store, clock = build_store(tmp_path)
+    desk = store.staff_member("desk")
+    ada = by_name(store, "Ada Lovelace").id
+    store.set_pinned(desk, [ada], True)
+    store.triage(desk, Triage.SNOOZE, [by_name(store, "Alan Turing").id], until=clock() + timedelta(hours=3))
+    store.schedule_send(desk, ada, "Your spot in the 6pm Vinyasa is held.", clock() + timedelta(days=1))
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("4", "enter"))
+
+
+def test_the_snooze_picker(snap_compare, tmp_path):
+    store, clock = build_store(tmp_path)
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("s"))
+
+
+def test_a_template_with_a_field_the_client_has_no_value_for(snap_compare, tmp_path):
+    """The composer flags {first_name} in warning colour when the client has none."""
+    from app_fixtures import by_name
+
+    store, clock = build_store(tmp_path)
+    desk = store.staff_member("desk")
+    store.save_template(desk, "Welcome", "Hi {first_name}, welcome to {home_location}!")
+    conversation = by_name(store, "Barbara Liskov").id
+    store.save_draft(desk, conversation, "Hi {first_name}, welcome to Uptown!")
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("r"))
