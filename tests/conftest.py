@@ -115,6 +115,10 @@ def store(tmp_path, clock) -> Store:
 
 #: The PostgreSQL server tests make throwaway databases on (.ci/run starts it).
 PG_SERVER = os.environ.get("MSGTERM_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+# Throwaway test databases need no commit to reach the disk before it returns (libpq reads
+# PGOPTIONS, in this process and in the msgterm processes tests start): commits stop
+# waiting for fsync. What a commit makes visible, and when, is unchanged.
+os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
 
 
 def _admin():

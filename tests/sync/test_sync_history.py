@@ -91,17 +91,19 @@ def cli(*args):
 # ---- a busy number's first sync, then quiet cycles ---------------------------------------------------
 
 
-def test_a_busy_numbers_60000_message_log_is_stored_exactly_then_a_quiet_cycle_makes_at_most_4_list_calls(twilio, env):
-    busy_log(twilio, end=utcnow() - timedelta(minutes=1), quiet_days=25, quiet_per_day=400, busy_days=5, busy_per_day=10_000)
-    assert len(twilio.messages) == 60_000
+def test_a_busy_numbers_log_is_stored_exactly_then_a_quiet_cycle_makes_at_most_4_list_calls(twilio, env):
+    """Ten quiet days and three of 10,000 automated texts: 34,000 messages (first syncs of
+    60,000 and 300,000 are bench/sync_memory.py's)."""
+    busy_log(twilio, end=utcnow() - timedelta(minutes=1), quiet_days=10, quiet_per_day=400, busy_days=3, busy_per_day=10_000)
+    assert len(twilio.messages) == 34_000
     assert cli("sync", "--once").exit_code == 0
     store = open_store(env["MSGTERM_DATABASE_URL"], business_number=BUSINESS)
     assert stored_sids(store) == log_sids(twilio)
     status = store.sync_status()
-    assert status.history_complete and status.history_messages == 60_000
+    assert status.history_complete and status.history_messages == 34_000
     first_sync_calls = twilio.list_calls()
     history_calls = sum("DateSent%3E" in path for _, path in twilio.requests)
-    assert history_calls <= 60 + 2 * 2  # pages of 1,000 per filter, and the last page of each
+    assert history_calls <= 34 + 2 * 2  # pages of 1,000 per filter, and the last page of each
     # Between batches, every poll interval, what is new is read too: a day's first page per filter.
     assert first_sync_calls - history_calls <= 2 * len(twilio.messages) / cycle.INGEST_BATCH
 
@@ -197,12 +199,12 @@ def clean_first_sync_calls(tmp_path_factory):
         twilio.stop()
 
 
-@pytest.mark.parametrize("point", [1, 2, 5, 6, 11, 12])
+@pytest.mark.parametrize("point", [1, 6, 11, 12])
 def test_a_first_sync_crashed_at_any_point_resumes_where_it_was_with_at_most_a_third_more_list_calls(
     twilio, tmp_path, monkeypatch, point, clean_first_sync_calls
 ):
-    """The first, a middle and the last batch: after the Nth commit of history (even N) or
-    inside its transaction (odd N)."""
+    """Inside the first batch's transaction, after a middle batch's commit, inside and after
+    the last batch: the Nth commit of history (even N) or inside its transaction (odd N)."""
     monkeypatch.setattr(twilio_provider, "PAGE_SIZE", 100)
     monkeypatch.setattr(cycle, "INGEST_BATCH", 500)
     small_busy_log(twilio)  # 6,000 messages: 5,000 in the last five days

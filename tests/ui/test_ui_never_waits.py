@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 import time
 
-import pytest
 from app_fixtures import build_store, make_app, settled_start
 from conftest import inbound
 
@@ -65,8 +64,8 @@ async def test_keys_answer_while_another_process_holds_the_write_lock(tmp_path, 
         assert app.is_running
 
 
-@pytest.mark.parametrize("modal", ["question_mark", "o", "c", "n", "ctrl+p"])
-async def test_events_reach_the_main_screen_under_any_modal(tmp_path, modal):
+async def test_events_reach_the_main_screen_under_any_modal(tmp_path):
+    """Help, options, history, new conversation, the palette: one app, each in turn."""
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -76,15 +75,17 @@ async def test_events_reach_the_main_screen_under_any_modal(tmp_path, modal):
         await pilot.pause()
         main = app.screen
         listing = main.query_one(ConversationList)
-        before = listing.count
-        await pilot.press("enter" if modal in ("o", "c") else "escape", modal)
-        await pilot.pause()
-        assert app.screen is not main
-        (arrived,) = inbound(store, "+12125559999", "a walk-in while a modal was open").changed_conversations
-        report = CycleReport(new=1, changed={arrived})
-        app.post_sync(LoopOutcome(LoopState.SYNCED, 1.0, "synced", report))
-        await pilot.pause()
-        await pilot.press("escape")
-        await until(pilot, lambda: app.screen is main, "back on the main screen")
-        await until(pilot, lambda: listing.count == before + 1, "the new conversation in the list")
-        assert "synced" in str(main.query_one("#status").render())
+        for n, modal in enumerate(["question_mark", "o", "c", "n", "ctrl+p"]):
+            before = listing.count
+            await pilot.press("enter" if modal in ("o", "c") else "escape", modal)
+            await pilot.pause()
+            assert app.screen is not main, modal
+            (arrived,) = inbound(store, f"+1212555990{n}", "a walk-in while a modal was open").changed_conversations
+            report = CycleReport(new=1, changed={arrived})
+            app.post_sync(LoopOutcome(LoopState.SYNCED, 1.0, "synced", report))
+            await pilot.pause()
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is main, f"back on the main screen from {modal}")
+            await until(pilot, lambda b=before: listing.count == b + 1, f"the new conversation in the list under {modal}")
+            assert "synced" in str(main.query_one("#status").render())
+            await pilot.press("escape", "g")
