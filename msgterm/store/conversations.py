@@ -206,13 +206,25 @@ class ConversationStore(DirectoryStore):
         along_activity = after is None and total is not None and offset + limit <= total // 10
         query = self._filtered(self._conversation_query(), view, filters, along_activity=along_activity)
         if pinned is not None:
-            query = query.where(PINNED if pinned else conv_t.c.pinned.is_(False))
+            # By id: "pinned = true" beside a folder or a filter made SQLite walk the folder's
+            # index testing every row (55 ms at 100,000 conversations); the ids come from the
+            # pinned index alone, and with none pinned the list's query is unchanged.
+            ids = self.pinned_ids()
+            if pinned and not ids:
+                return []
+            if ids:
+                query = query.where(conv_t.c.id.in_(ids) if pinned else conv_t.c.id.not_in(ids))
         if after is None and total is not None and offset > total // 2:
             limit = max(0, min(limit, total - offset))
             query = query.order_by(conv_t.c.last_activity_at, conv_t.c.id).offset(total - offset - limit).limit(limit)
             with self.read() as conn:
                 return [conversation_record(row) for row in reversed(conn.execute(query).all())]
         return self._newest_first(query, after=after, offset=offset, limit=limit)
+
+    def pinned_ids(self) -> list[int]:
+        """Every pinned conversation (a front desk pins a handful), through their own index."""
+        with self.read() as conn:
+            return list(conn.scalars(select(conv_t.c.id).where(PINNED)))
 
     def _newest_first(
         self, query, *, after: tuple[datetime, int] | None = None, offset: int = 0, limit: int
