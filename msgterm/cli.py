@@ -356,6 +356,25 @@ def assign(obj: Context, client_ref: str, username: str | None, nobody: bool) ->
 
 
 @main.command()
+@click.argument("number")
+@click.argument("client_ref", metavar="CLIENT")
+@pass_context
+def link(obj: Context, number: str, client_ref: str) -> None:
+    """Link an unknown sender's NUMBER to CLIENT: the conversation and its history become
+    theirs, and the number one of theirs."""
+    from msgterm.domain.phones import format_number, parse_number
+
+    store, region = obj.store, obj.settings.default_region
+    phone = parse_number(number, region)
+    conversation = store.conversation_for_phone(phone)
+    if conversation is None:
+        fail(f"no conversation with {format_number(phone)}: only a number that has texted in can be linked")
+    client = store.client_by_ref(client_ref, region)
+    store.link_client(obj.staff(), conversation.id, client.id)
+    echo(f"linked {format_number(phone)} to {clean_line(client.name)}")
+
+
+@main.command()
 @click.argument("client_ref", metavar="CLIENT")
 @click.argument("text")
 @pass_context

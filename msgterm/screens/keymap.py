@@ -108,6 +108,7 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
             ),
             Key("at", "assign to a colleague (or nobody)", action="assign", label="Assign", command="Assign to…"),
             Key("N", "add an internal note (never sent to the client)", action="add_note", command="Add note…"),
+            Key("L", "link an unknown sender to a client", action="link_client", command="Link to client…"),
             Key("o", "options menu", action="options"),
             Key("c", "contact history", action="history", command="Contact history"),
             Key("R", "retry the last failed message", action="retry", command="Retry failed message"),

@@ -743,9 +743,12 @@ class MainScreen(Screen):
             return
 
         def chosen(choice: str | None) -> None:
-            {"mute": self.action_toggle_mute, "unread": self.action_mark_unread, "archive": self.action_archive}.get(
-                choice or "", lambda: None
-            )()
+            {
+                "mute": self.action_toggle_mute,
+                "unread": self.action_mark_unread,
+                "archive": self.action_archive,
+                "link": self.action_link_client,
+            }.get(choice or "", lambda: None)()
 
         self.app.push_screen(OptionsMenu(conversation, can_act=self.staff.can_send), chosen)
 
@@ -774,6 +777,34 @@ class MainScreen(Screen):
                 self.calls.write(lambda: store.start_conversation(staff, client_pk), started)
 
         self.app.push_screen(NewConversation(self.store), picked)
+
+    def action_link_client(self) -> None:
+        """Tie the unknown sender on screen to a client of the directory."""
+        from msgterm.domain.phones import format_number
+        from msgterm.screens.new_conversation import NewConversation
+
+        if self.refused("link_client"):
+            return
+        conversation = self.current
+        if conversation is None:
+            return
+        number = format_number(conversation.phone)
+        if conversation.client_id is not None:
+            self.notify(f"{number} is {clean_line(conversation.title)}'s already.", timeout=3, markup=False)
+            return
+        store, staff = self.store, self.staff
+
+        def linked(fresh: ConversationRecord) -> None:
+            self.notify(f"Linked {number} to {clean_line(fresh.title)}", timeout=3, markup=False)
+            self.reload()
+            self.read_shown(keep_position=True)
+
+        def picked(client_pk: int | None) -> None:
+            if client_pk is not None:
+                self.calls.write(lambda: store.link_client(staff, conversation.id, client_pk), linked)
+
+        heading = f"Link {number} to a client — name, phone, email, UID or client ID"
+        self.app.push_screen(NewConversation(store, heading, need_mobile=False), picked)
 
     def action_assign(self) -> None:
         """Assign what the key acts on (the selection, else the conversation on screen)."""

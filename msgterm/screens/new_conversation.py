@@ -12,11 +12,14 @@ from msgterm.widgets.literal import literal
 
 
 class NewConversation(TypeAheadPicker[int | None]):
-    """Type in To:, move with up/down, enter picks; dismisses with the client's id."""
+    """Type in To:, move with up/down, enter picks; dismisses with the client's id. The same
+    picker links an unknown sender to a client (``heading``), where a client without a
+    mobile number may be picked: they gain the sender's."""
 
-    def __init__(self, store) -> None:
-        super().__init__("New conversation — To: name, phone, email, UID or client ID", "To:")
+    def __init__(self, store, heading: str = "", *, need_mobile: bool = True) -> None:
+        super().__init__(heading or "New conversation — To: name, phone, email, UID or client ID", "To:")
         self.store = store
+        self.need_mobile = need_mobile
 
     def typed(self, text: str) -> None:
         self.search(text)
@@ -32,7 +35,7 @@ class NewConversation(TypeAheadPicker[int | None]):
             number = format_number(client.mobile_phone) if client.mobile_phone else "no mobile"
             details = " · ".join(x for x in (number, client.email or "", client.client_id, client.uid or "") if x)
             label = literal(f"{clean_line(client.name)}  —  {clean_line(details)}")
-            options.append(Option(label, id=str(client.id), disabled=not client.mobile_phone))
+            options.append(Option(label, id=str(client.id), disabled=self.need_mobile and not client.mobile_phone))
         self.show_options(options)
 
     def pick(self, option_id: str) -> None:

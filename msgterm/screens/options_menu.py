@@ -1,4 +1,4 @@
-"""The options menu on a conversation: Mute/Unmute, Mark as Unread, Archive."""
+"""The options menu on a conversation: Mute/Unmute, Mark as Unread, Archive, Link to client…"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from msgterm.store.records import ConversationRecord
 
 
 class OptionsMenu(ModalScreen[str | None]):
-    """Pick an action for one conversation; dismisses with "mute", "unread", "archive" or None."""
+    """Pick an action for one conversation; dismisses with "mute", "unread", "archive", "link" or None."""
 
     DEFAULT_CSS = """
     OptionsMenu { align: center middle; }
@@ -36,6 +36,7 @@ class OptionsMenu(ModalScreen[str | None]):
                 Option("Unmute  (m)" if c.muted else "Mute  (m)", id="mute", disabled=not self.can_act),
                 Option("Mark as Unread  (u)", id="unread", disabled=not self.can_act),
                 Option("Archive  (a)", id="archive", disabled=not self.can_act or c.folder is Folder.ARCHIVED),
+                Option("Link to client…  (L)", id="link", disabled=not self.can_act or c.client_id is not None),
             )
             if not self.can_act:
                 yield Label("These need the Send Email/SMS to clients permission.")
@@ -44,6 +45,6 @@ class OptionsMenu(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
     def on_key(self, event) -> None:
-        if self.can_act and event.character in ("m", "u", "a"):
+        if self.can_act and event.character in ("m", "u", "a", "L"):
             event.stop()
-            self.dismiss({"m": "mute", "u": "unread", "a": "archive"}[event.character])
+            self.dismiss({"m": "mute", "u": "unread", "a": "archive", "L": "link"}[event.character])

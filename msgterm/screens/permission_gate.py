@@ -24,6 +24,7 @@ GATED = {
     "cancel_scheduled": "cancel scheduled messages",
     "insert_template": "send messages",
     "send_later": "schedule messages",
+    "link_client": "link a number to a client",
 }
 
 

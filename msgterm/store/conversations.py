@@ -9,14 +9,15 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from msgterm.domain import folders
-from msgterm.domain.errors import NotFound
+from msgterm.domain.errors import NotFound, ValidationError
 from msgterm.domain.folders import ConversationState, Folder, FolderView, Outcome
 from msgterm.domain.permissions import Action, StaffMember, require
+from msgterm.domain.phones import format_number
 from msgterm.domain.provider_message import Direction
 from msgterm.domain.sanitize import clean_line
 from msgterm.store import schema
 from msgterm.store.base import inserted_id, scalar_int
-from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, staff_t, type_t
+from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, number_t, staff_t, type_t
 from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord, field_names
 
 conv_t = schema.conversation
@@ -431,8 +432,6 @@ class ConversationStore(DirectoryStore):
             return existing
         client = self.client(client_pk)
         if not client.mobile_phone:
-            from msgterm.domain.errors import ValidationError
-
             raise ValidationError(f"{client.name} has no mobile number; add one to the client directory first")
         with self.write() as conn:
             cid = self._ensure_conversation(conn, client.mobile_phone, self.clock())
@@ -441,11 +440,33 @@ class ConversationStore(DirectoryStore):
         return self.conversation(cid)
 
     def link_client(self, staff: StaffMember, conversation_id: int, client_pk: int) -> ConversationRecord:
-        """Link an unknown sender's conversation to a client of the directory."""
+        """Link an unknown sender's conversation to a client of the directory: the thread and
+        its history become theirs, and the number becomes one of theirs (besides their
+        directory number), so that what comes from it later is theirs too. A number that
+        belongs to another client, or a conversation that has a client, is refused."""
         require(staff, Action.LINK)
         client = self.client(client_pk)
         with self.write() as conn:
+            row = conn.execute(select(conv_t.c.phone, conv_t.c.client_id).where(conv_t.c.id == conversation_id)).first()
+            if row is None:
+                raise NotFound(f"conversation #{conversation_id} does not exist")
+            number = format_number(row.phone)
+            if row.client_id == client_pk:
+                raise ValidationError(f"{number} is already {client.name}'s; nothing was changed")
+            if row.client_id is not None:
+                raise ValidationError(
+                    f"{number} belongs to {self.client(row.client_id).name}; only an unknown sender's number can be linked"
+                )
+            owner = self.client_by_phone(conn, row.phone)
+            if owner is not None and owner != client_pk:
+                raise ValidationError(
+                    f"{number} belongs to {self.client(owner).name} in the client directory; "
+                    "change it there (msgterm clients import) before linking it to anyone else"
+                )
             conn.execute(update(conv_t).where(conv_t.c.id == conversation_id).values(client_id=client_pk))
+            if row.phone != client.mobile_phone:
+                conn.execute(insert(number_t).values(phone=row.phone, client_id=client_pk))
+                self._refresh_search_text(conn, client_pk)
             self._apply(
                 conn,
                 conversation_id,
@@ -455,6 +476,12 @@ class ConversationStore(DirectoryStore):
                 detail=client.client_id,
             )
         return self.conversation(conversation_id)
+
+    def conversation_for_phone(self, phone: str) -> ConversationRecord | None:
+        """The conversation with this number (E.164), if there is one (the first, as with a client's)."""
+        with self.read() as conn:
+            row = conn.execute(self._conversation_query().where(conv_t.c.phone == phone).order_by(conv_t.c.id).limit(1)).first()
+        return conversation_record(row) if row else None
 
     def _link_conversations(self, conn: Connection, client_pk: int, phone: str | None) -> None:
         if not phone:

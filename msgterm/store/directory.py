@@ -25,6 +25,7 @@ type_t = schema.client_type
 group_t = schema.client_group
 member_t = schema.client_group_member
 location_t = schema.location
+number_t = schema.client_number
 staff_t = schema.staff
 role_t = schema.role
 role_perm_t = schema.role_permission
@@ -237,6 +238,8 @@ class DirectoryStore(StoreBase):
             outcome = "updated"
         for group in dict.fromkeys(g.strip() for g in item.groups if g.strip()):
             conn.execute(insert(member_t).values(client_id=pk, group_id=named_id(group_t, group)))
+        if outcome == "updated" and conn.scalar(select(number_t.c.phone).where(number_t.c.client_id == pk).limit(1)):
+            self._refresh_search_text(conn, pk)  # a re-import keeps the linked numbers findable
         self._link_conversations(conn, pk, item.mobile_phone or None)
         return outcome
 
@@ -283,7 +286,23 @@ class DirectoryStore(StoreBase):
             return self._client_records(conn, rows)[0]
 
     def client_by_phone(self, conn: Connection, phone: str) -> int | None:
-        return conn.scalar(select(client_t.c.id).where(client_t.c.mobile_phone == phone).order_by(client_t.c.id).limit(1))
+        """The client whose directory number, or a number linked to them, this is."""
+        found = conn.scalar(select(client_t.c.id).where(client_t.c.mobile_phone == phone).order_by(client_t.c.id).limit(1))
+        return found if found is not None else conn.scalar(select(number_t.c.client_id).where(number_t.c.phone == phone))
+
+    def client_numbers(self, client_pk: int) -> tuple[str, ...]:
+        """Every number of a client: the directory's first, then those linked to them."""
+        with self.read() as conn:
+            mobile = conn.scalar(select(client_t.c.mobile_phone).where(client_t.c.id == client_pk))
+            linked = conn.scalars(select(number_t.c.phone).where(number_t.c.client_id == client_pk).order_by(number_t.c.phone))
+            return tuple(([mobile] if mobile else []) + list(linked))
+
+    def _refresh_search_text(self, conn: Connection, client_pk: int) -> None:
+        """Search finds a client by the numbers linked to them too."""
+        row = conn.execute(select(client_t).where(client_t.c.id == client_pk)).one()
+        linked = conn.scalars(select(number_t.c.phone).where(number_t.c.client_id == client_pk)).all()
+        text = " ".join([client_search_text(dict(row._mapping)), *(p.replace("+", "") for p in linked)])
+        conn.execute(update(client_t).where(client_t.c.id == client_pk).values(search_text=text))
 
     def find_clients(self, text: str, limit: int = 10) -> list[ClientRecord]:
         """Clients whose name, number, email, UID or client ID match what was typed so far."""

@@ -67,6 +67,15 @@ class Client(SQLModel, table=True):
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
+class ClientNumber(SQLModel, table=True):
+    """A number a client texts from besides their directory mobile number: an unknown
+    sender's number linked to them ("Link to client…"). A number belongs to one client."""
+
+    __tablename__ = "client_number"
+    phone: str = Field(primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True, ondelete="CASCADE")
+
+
 class Permission(SQLModel, table=True):
     """A permission that a role can grant, such as ``send_messages``."""
 

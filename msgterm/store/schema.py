@@ -65,6 +65,14 @@ client_group_member = Table(
 )
 
 
+client_number = Table(
+    'client_number',
+    metadata,
+    Column('phone', String(), primary_key=True),
+    Column('client_id', Integer(), ForeignKey('client.id', ondelete='CASCADE'), nullable=False, index=True),
+)
+
+
 client_type = Table(
     'client_type',
     metadata,

@@ -12,7 +12,7 @@ from msgterm.domain.permissions import StaffMember
 from msgterm.domain.provider_message import ProviderMessage, Status
 from msgterm.store.ingest import HistoryMark
 from msgterm.store.lease import SyncStatus
-from msgterm.store.records import ClientRecord, ConversationRecord, IngestResult, MessageRecord
+from msgterm.store.records import ConversationRecord, IngestResult, MessageRecord
 
 
 class SendLedger(Protocol):
@@ -38,7 +38,7 @@ class SendLedger(Protocol):
 
     def staff_member(self, username: str) -> StaffMember: ...
 
-    def client(self, client_pk: int) -> ClientRecord: ...
+    def client_numbers(self, client_pk: int) -> tuple[str, ...]: ...
 
     def schedule_send(self, staff: StaffMember, conversation_id: int, body: str, send_at: datetime) -> MessageRecord: ...
 

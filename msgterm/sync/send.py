@@ -79,7 +79,7 @@ class SendPipeline:
             staff = self.store.staff_member(message.staff_username or "")
             phone = self.validate(staff, message.conversation_id, message.body)
             conversation = self.store.conversation(message.conversation_id)
-            if conversation.client_id is not None and self.store.client(conversation.client_id).mobile_phone != phone:
+            if conversation.client_id is not None and phone not in self.store.client_numbers(conversation.client_id):
                 raise ValidationError(
                     f"{conversation.title} no longer has this number in the client directory; check the number and send again"
                 )

@@ -223,3 +223,26 @@ def test_assign_and_note_from_the_command_line_with_the_same_checks(tmp_path):
     assert [a.kind for a in store.alerts_since(0)] == ["inbound", "mention"]
     assert run("--as", "vic", "note", "C001", "psst", db=db).exit_code == 1
     store.dispose()
+
+
+def test_link_an_unknown_senders_number_from_the_command_line(tmp_path):
+    from conftest import add_client, inbound
+
+    from msgterm.store import open_store
+
+    db = tmp_path / "s.db"
+    store = open_store(db, business_number="+12125550100")
+    store.add_staff("desk", "Dee Desk", "Front Desk")
+    store.add_staff("vic", "Vic Viewer", "Viewer")
+    ada = add_client(store, 1, first_name="Ada", last_name="Lovelace")
+    (walk_in,) = inbound(store, "+12125559876", "hi").changed_conversations
+
+    assert "only a number that has texted in" in run("--as", "desk", "link", "212 555 0000", "C001", db=db).output
+    refused = run("--as", "vic", "link", "(212) 555-9876", "C001", db=db)
+    assert refused.exit_code == 1 and "cannot link a number to a client" in refused.output
+    linked = run("--as", "desk", "link", "(212) 555-9876", "C001", db=db)
+    assert linked.exit_code == 0 and "linked +1 212-555-9876 to Ada Lovelace" in linked.output
+    assert store.conversation(walk_in).client_id == ada
+    again = run("--as", "desk", "link", "(212) 555-9876", "C001", db=db)
+    assert again.exit_code == 1 and "already Ada Lovelace's" in again.output
+    store.dispose()
