@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from msgterm.domain.when import QuietHours
@@ -182,6 +182,9 @@ class LoopOutcome:
     delay: float
     message: str
     report: CycleReport | None = None
+    #: While another process polls: when it last synced, and what is wrong if it fails.
+    synced_at: datetime | None = None
+    error: str | None = None
 
 
 class PollLoop:
@@ -223,8 +226,14 @@ class PollLoop:
         holder = self.poller.holder
         generation = store.acquire_lease(holder, self.lease_ttl, holder_is_gone=holder_is_gone)
         if generation is None:
-            other = store.sync_status().lease_holder
-            return LoopOutcome(LoopState.STANDBY, self.interval / 2, f"sync runs in {holder_words(other)}")
+            status = store.sync_status()
+            return LoopOutcome(
+                LoopState.STANDBY,
+                self.interval / 2,
+                f"sync runs in {holder_words(status.lease_holder)}",
+                synced_at=status.last_sync_at,
+                error=status.paused_reason or status.last_error,
+            )
         fence = (holder, generation)
         try:
             report = self.poller.poll_once(generation, lease_ttl=self.lease_ttl, recent_every=self.interval)

@@ -24,13 +24,15 @@ def ago(seconds: float) -> str:
     return f"{int(seconds // 3600)} h ago"
 
 
-#: Loop states the status line shows in red, in the loop's own words, until a cycle succeeds.
+#: Loop states the status line shows in the theme's warning colour, in the loop's own words,
+#: with how long sync has been failing, until a cycle succeeds.
 PROBLEMS = frozenset({LoopState.PAUSED, LoopState.BACKOFF, LoopState.LEASE_LOST, LoopState.WAITING, LoopState.STOPPED})
 
 
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusLine.failing { color: $warning; text-style: bold; }
     """
 
     def __init__(self, *, clock: Callable[[], datetime], staff: str, demo: bool, id: str | None = None) -> None:
@@ -41,6 +43,8 @@ class StatusLine(Static):
         self._message = "starting…"
         self._problem = False
         self._synced_at: datetime | None = None
+        #: Since when sync has failed (here, or in the process that polls), until it succeeds.
+        self._failing_since: datetime | None = None
         self._history: HistoryProgress | None = None
         self._selected = 0
 
@@ -50,12 +54,18 @@ class StatusLine(Static):
 
     def show_outcome(self, outcome: LoopOutcome) -> None:
         """A poll step ended: synced (the screen is fresh as of now), or why not."""
-        self._problem = outcome.state in PROBLEMS
-        self._message = outcome.message
+        self._problem = outcome.state in PROBLEMS or (outcome.state is LoopState.STANDBY and bool(outcome.error))
+        self._message = outcome.error if outcome.state is LoopState.STANDBY and outcome.error else outcome.message
         if outcome.state is LoopState.SYNCED:
             self._synced_at = self.clock()
             history = outcome.report.history if outcome.report else None
             self._history = history if history is not None and not history.complete else None
+        elif outcome.state is LoopState.STANDBY and outcome.synced_at is not None:
+            self._synced_at = outcome.synced_at  # the process that polls synced then
+        if not self._problem:
+            self._failing_since = None
+        elif self._failing_since is None:
+            self._failing_since = self.clock()
         self._redraw()
 
     def show_history(self, progress: HistoryProgress) -> None:
@@ -70,7 +80,9 @@ class StatusLine(Static):
 
     def sync_words(self) -> str:
         if self._problem:
-            return self._message
+            since = self._failing_since or self.clock()
+            lasted = (self.clock() - since).total_seconds()
+            return f"sync failing for {ago(lasted)[:-4]}: {self._message}" if lasted >= 60 else f"sync failing: {self._message}"
         if self._history is not None:
             return history_words(self._history)
         if self._synced_at is not None:
@@ -82,7 +94,8 @@ class StatusLine(Static):
         if self.demo:
             text.append(" DEMO ", style="bold reverse")
             text.append("  ")
-        text.append(clean_line(self.sync_words()), style="bold red" if self._problem else "")
+        self.set_class(self._problem, "failing")
+        text.append(clean_line(self.sync_words()))
         text.append("   │   ")
         text.append(clean_line(self.staff))
         if self._selected:

@@ -182,3 +182,23 @@ def test_a_template_with_a_field_the_client_has_no_value_for(snap_compare, tmp_p
     conversation = by_name(store, "Barbara Liskov").id
     store.save_draft(desk, conversation, "Hi {first_name}, welcome to Uptown!")
     assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("r"))
+
+
+def test_the_status_line_when_sync_has_been_failing(snap_compare, tmp_path):
+    """The status line says "sync failing for 3 min: <reason>" in the warning colour."""
+
+    from msgterm.sync.poller import LoopOutcome, LoopState
+
+    store, clock = build_store(tmp_path)
+    app = make_app(store, clock)
+
+    async def failing(pilot) -> None:
+        await settle(pilot)
+        app.post_sync(LoopOutcome(LoopState.BACKOFF, 30.0, "Twilio answered HTTP 503; trying again in 30 s"))
+        await settle(pilot)
+        clock.advance(minutes=3)
+        app.post_sync(LoopOutcome(LoopState.BACKOFF, 30.0, "Twilio answered HTTP 503; trying again in 30 s"))
+        await settle(pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=failing)
