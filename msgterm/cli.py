@@ -295,6 +295,33 @@ def scheduled(obj: Context, cancel_id: int | None) -> None:
         )
 
 
+@main.command()
+@click.option("--month", metavar="YYYY-MM", help="The month (local time); this month when left out.")
+@pass_context
+def usage(obj: Context, month: str | None) -> None:
+    """Segments and media sent and received in a month, for the SMS credit bill."""
+    from datetime import datetime
+
+    from msgterm.domain.when import local_zone, to_utc
+
+    zone = local_zone()
+    if month:
+        try:
+            first = datetime.strptime(month.strip(), "%Y-%m")
+        except ValueError:
+            fail(f"--month {month!r} is not a month; write it as YYYY-MM, e.g. 2026-11", code=2)
+    else:
+        first = datetime.now(zone).replace(day=1, hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    after = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
+    totals = obj.store.usage(to_utc(first.replace(tzinfo=zone)), to_utc(after.replace(tzinfo=zone)))
+    echo(f"usage {first:%Y-%m} (local time)")
+    echo(f"  sent:     {totals.sent_messages:>9,} messages {totals.sent_segments:>9,} segments {totals.sent_media:>7,} media")
+    echo(
+        f"  received: {totals.received_messages:>9,} messages {totals.received_segments:>9,} segments "
+        f"{totals.received_media:>7,} media"
+    )
+
+
 @main.group()
 def templates() -> None:
     """Saved replies with merge fields, shared by every terminal."""

@@ -8,6 +8,7 @@ from datetime import UTC
 
 from msgterm.domain.provider_message import Direction
 from msgterm.store import Store
+from msgterm.store.usage import Usage
 
 #: Characters a JSON encoder may leave raw that a terminal would act on (C1 controls, bidi
 #: overrides, line separators) or that cannot be encoded (lone surrogates): written as \u
@@ -57,4 +58,27 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
                 record["until"] = entry.event.detail
             elif entry.event.kind == "schedule":
                 record["send_at"] = entry.event.detail
+        yield json.dumps(record, ensure_ascii=False).translate(_TERMINAL_UNSAFE)
+    yield from _totals(store, client_pk)
+
+
+def _totals(store: Store, client_pk: int | None) -> Iterator[str]:
+    """After the history, per client (or unknown sender's number): what was sent and
+    received, in messages, segments and media (``"kind": "totals"``)."""
+    rows: list[tuple[str | None, str | None, Usage]]
+    if client_pk is not None:
+        rows = [(store.client(client_pk).client_id, None, store.client_usage(client_pk))]
+    else:
+        rows = store.usage_by_client()
+    for client_ref, phone, usage in rows:
+        record: dict[str, object] = {
+            "kind": "totals",
+            "client_id": client_ref,
+            "phone": phone,
+            "sent_messages": usage.sent_messages,
+            "sent_segments": usage.sent_segments,
+            "sent_media": usage.sent_media,
+            "received_segments": usage.received_segments,
+            "received_media": usage.received_media,
+        }
         yield json.dumps(record, ensure_ascii=False).translate(_TERMINAL_UNSAFE)

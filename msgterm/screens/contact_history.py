@@ -29,6 +29,13 @@ EVENT_WORDS = {
 }
 
 
+def _usage_words(usage) -> str:
+    return (
+        f"{usage.sent_messages:,} messages, {usage.sent_segments:,} segments, {usage.sent_media:,} media"
+        f" (received {usage.received_segments:,} segments, {usage.received_media:,} media)"
+    )
+
+
 def _event_words(kind: str, detail: str) -> str:
     if kind == "undo":
         return f"undid {UNDID_WORDS.get(detail, detail)}"
@@ -95,12 +102,15 @@ class ContactHistory(Screen):
                 ("Groups", ", ".join(client.groups) or None),
                 ("Home location", client.home_location),
                 ("Texts", "opted out (STOP)" if client.opted_out else "opted in"),
+                ("Sent", _usage_words(self.store.client_usage(c.client_id))),
             ):
                 text.append(f"  {label:<14}", style="dim")
                 text.append(clean_line(value or "—") + "\n")
             entries = self.store.history(c.client_id, newest_first=True, chunk=HISTORY_LIMIT + 1)
         else:
             text.append(f"Contact history — {format_number(c.phone)} (unknown sender)\n", style="bold")
+            text.append(f"  {'Sent':<14}", style="dim")
+            text.append(_usage_words(self.store.client_usage(conversation_id=c.id)) + "\n")
             entries = self.store.history(conversation_id=c.id, newest_first=True, chunk=HISTORY_LIMIT + 1)
         text.append("\n")
         newest = list(islice(entries, HISTORY_LIMIT + 1))

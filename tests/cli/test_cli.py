@@ -127,6 +127,8 @@ def test_export_fields_exactly(tmp_path):
         ("message", "outbound"),
         ("event", "send"),
         ("message", "inbound"),
+        ("totals", None),
+        ("totals", None),
     ]
     first = lines[0]
     assert set(first) == {"kind", "at", "client_id", "phone", "sid", "direction", "body", "status", "staff"}
@@ -135,8 +137,20 @@ def test_export_fields_exactly(tmp_path):
     assert set(lines[1]) == {"kind", "at", "client_id", "phone", "event", "staff"} and lines[1]["staff"] == "desk"
     assert lines[2]["staff"] == "desk" and lines[2]["direction"] == "outbound"
     assert lines[4]["client_id"] is None and lines[4]["phone"] == "+19175550299"
+    # Then what each client (and unknown sender) sent and received, for the credit bill.
+    assert lines[5] == {
+        "kind": "totals",
+        "client_id": "C001",
+        "phone": None,
+        "sent_messages": 1,
+        "sent_segments": 1,
+        "sent_media": 0,
+        "received_segments": 1,
+        "received_media": 0,
+    }
+    assert (lines[6]["client_id"], lines[6]["phone"], lines[6]["received_segments"]) == (None, "+19175550299", 1)
     only = run("export", "--client", "C001", "--json", db=db).output.splitlines()
-    assert len(only) == 4
+    assert len(only) == 5 and json.loads(only[-1])["sent_segments"] == 1
 
 
 def test_unwritable_database_is_a_clear_error(tmp_path):
@@ -245,4 +259,47 @@ def test_link_an_unknown_senders_number_from_the_command_line(tmp_path):
     assert store.conversation(walk_in).client_id == ada
     again = run("--as", "desk", "link", "(212) 555-9876", "C001", db=db)
     assert again.exit_code == 1 and "already Ada Lovelace's" in again.output
+    store.dispose()
+
+
+def test_usage_counts_the_segments_and_media_of_a_month(tmp_path, monkeypatch):
+    from conftest import time_zone
+
+    with time_zone(monkeypatch, "UTC"):
+        _usage_in_utc(tmp_path)
+
+
+def _usage_in_utc(tmp_path):
+    from datetime import datetime
+
+    from conftest import BUSINESS, FixedClock, add_client, inbound, staff_send
+
+    from msgterm.domain.provider_message import ProviderMessage
+    from msgterm.store import open_store
+
+    db = tmp_path / "s.db"
+    clock = FixedClock(datetime(2026, 11, 10, 12, 0))
+    store = open_store(db, clock=clock, business_number=BUSINESS)
+    desk = store.add_staff("desk", "Dee Desk", "Front Desk")[0]
+    phone = store.client(add_client(store)).mobile_phone
+    (cid,) = inbound(store, phone, "hi").changed_conversations
+    staff_send(store, desk, cid, "Sure")
+    at = clock()
+    reminder = ProviderMessage("SM" + "7" * 32, "outbound", BUSINESS, phone, "r" * 400, "delivered", at, at, num_segments=3)
+    store.ingest([reminder])  # another system's: sent too
+    store.ingest([ProviderMessage("MM" + "1" * 32, "inbound", phone, BUSINESS, "", "received", at, at, num_media=2)])
+    store.schedule_send(desk, cid, "later", datetime(2026, 11, 20, 9, 0))  # not sent: costs nothing
+    clock.now = datetime(2026, 12, 1, 0, 0)
+    inbound(store, phone, "December")
+
+    november = run("usage", "--month", "2026-11", db=db)
+    assert november.exit_code == 0, november.output
+    assert november.output.split("\n")[:3] == [
+        "usage 2026-11 (local time)",
+        "  sent:             2 messages         4 segments       0 media",
+        "  received:         2 messages         2 segments       2 media",
+    ]
+    assert "received:         1 messages" in run("usage", "--month", "2026-12", db=db).output
+    bad = run("usage", "--month", "November", db=db)
+    assert bad.exit_code == 2 and "write it as YYYY-MM" in bad.output
     store.dispose()
