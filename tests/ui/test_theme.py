@@ -25,19 +25,20 @@ def contrast(a: Color, b: Color) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-@pytest.mark.parametrize("theme", ["textual-light", "textual-dark", "solarized-light"])
-async def test_previews_stand_out_from_the_list_in_every_theme(tmp_path, theme):
+async def test_previews_stand_out_from_the_list_in_every_theme(tmp_path):
     store, clock = build_store(tmp_path)
     app = make_app(store, clock)
     async with app.run_test(size=(120, 30)) as pilot:
-        app.theme = theme
         await settled_start(pilot)
-        listing = app.screen.query_one(ConversationList)
-        row = listing.row(1)  # not under the cursor
-        drawn = listing.render_line(1)
-        segment = next(s for s in drawn if row.last_preview[:8] in s.text)
-        preview, background = Color.from_rich_color(segment.style.color), Color.from_rich_color(segment.style.bgcolor)
-        assert contrast(preview, background) > 3, (theme, preview, background)
+        for theme in ["textual-light", "textual-dark", "solarized-light"]:
+            app.theme = theme
+            await pilot.pause()
+            listing = app.screen.query_one(ConversationList)
+            row = listing.row(1)  # not under the cursor
+            drawn = listing.render_line(1)
+            segment = next(s for s in drawn if row.last_preview[:8] in s.text)
+            preview, background = Color.from_rich_color(segment.style.color), Color.from_rich_color(segment.style.bgcolor)
+            assert contrast(preview, background) > 3, (theme, preview, background)
 
 
 async def test_the_chosen_theme_is_remembered(tmp_path):
