@@ -27,6 +27,9 @@ class FolderView(StrEnum):
     ARCHIVED = "archived"
     SNOOZED = "snoozed"
     ALL = "all"
+    #: Not a folder of its own: every conversation with a message from msgterm that has not
+    #: been delivered (store/conversations.py says which).
+    OUTBOX = "outbox"
 
     @property
     def title(self) -> str:  # type: ignore[override]  # a folder's name on screen, not str.title()
@@ -34,7 +37,7 @@ class FolderView(StrEnum):
 
     @property
     def folder(self) -> Folder | None:
-        return None if self is FolderView.ALL else Folder(self.value)
+        return None if self in (FolderView.ALL, FolderView.OUTBOX) else Folder(self.value)
 
 
 @dataclass(frozen=True)

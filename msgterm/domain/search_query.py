@@ -22,9 +22,9 @@ _WORD_CHARS = re.compile(r"\w+")
 _NUMBER_LIKE = re.compile(r"^[\d\s()+.\-]+$")
 
 FILTER_KEYS = ("is", "type", "group", "location", "after", "before", "assignee")
-IS_VALUES = ("unread", "replied", "archived", "snoozed", "muted", "mine", "unassigned")
+IS_VALUES = ("unread", "replied", "archived", "snoozed", "outbox", "failed", "pending", "muted", "mine", "unassigned")
 SYNTAX_HELP = (
-    'is:unread is:replied is:archived is:snoozed is:muted  type:member  group:"yoga regulars"  '
+    'is:unread is:replied is:archived is:snoozed is:outbox is:failed is:pending is:muted  type:member  group:"yoga regulars"  '
     "location:downtown  after:2026-10-01  before:2026-11-01  is:mine is:unassigned  assignee:maria  and any words"
 )
 
@@ -41,6 +41,8 @@ class SearchQuery:
     locations: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     unassigned: bool = False
+    #: is:failed, is:pending: the Outbox's conversations for that reason.
+    outbox: str | None = None
     after: date | None = None
     before: date | None = None
     problems: tuple[str, ...] = ()
@@ -101,6 +103,8 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str], me: st
             return replace(query, muted_only=True)
         if lowered == "unassigned":
             return replace(query, unassigned=True)
+        if lowered in ("failed", "pending"):
+            return replace(query, view=FolderView.OUTBOX, outbox=lowered)
         if lowered == "mine":
             if me is None:
                 problems.append("is:mine needs a staff member; use assignee:USERNAME")
@@ -109,7 +113,7 @@ def _apply(query: SearchQuery, key: str, value: str, problems: list[str], me: st
         if lowered in IS_VALUES:
             return replace(query, view=FolderView(lowered))
         problems.append(
-            f"is:{value} is not known; use is:unread, is:replied, is:archived, is:snoozed, is:muted, is:mine or is:unassigned"
+            f"is:{value} is not known; use is:unread, is:replied, is:archived, is:snoozed, is:outbox, is:failed, is:pending, is:muted, is:mine or is:unassigned"
         )
         return query
     if key in ("after", "before"):

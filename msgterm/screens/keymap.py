@@ -71,6 +71,13 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
             Key("3", "Archived", action="folder('archived')", label="Archived", command="Folder: Archived"),
             Key("4", "All", action="folder('all')", label="All", command="Folder: All"),
             Key(
+                "5",
+                "Outbox: every text from msgterm not delivered (failed, on its way, scheduled); R retries",
+                action="folder('outbox')",
+                label="Outbox",
+                command="Folder: Outbox",
+            ),
+            Key(
                 "f",
                 "filters (date, type, group, location, muted)",
                 action="focus_filters",
@@ -160,7 +167,8 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
         (
             Key("", "every word in a message (the last may be unfinished)", written="words"),
             Key("", "any part of a client's name, number, email, UID or client ID", written="0142, ada@, C-17"),
-            Key("", "also is:replied, is:archived, is:snoozed, is:muted", written="is:unread"),
+            Key("", "also is:replied, is:archived, is:snoozed, is:outbox, is:muted", written="is:unread"),
+            Key("", "in the Outbox, failed or undelivered; is:pending on its way or scheduled", written="is:failed"),
             Key("", "client type", written="type:member"),
             Key("", "client group (quotes for spaces)", written='group:"yoga regulars"'),
             Key("", "home location", written="location:downtown"),

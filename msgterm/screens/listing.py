@@ -42,6 +42,28 @@ class Listing:
     alert_seq: int | None = None
 
 
+def _outbox_listing(store: Store, filters: Filters, counts, drafts, change_seq, alert_seq) -> Listing:
+    """The Outbox: its rows say the state of the message that put them there, and why."""
+    from dataclasses import replace
+
+    from msgterm.domain.provider_message import Direction
+    from msgterm.widgets.thread_view import status_words
+
+    count = counts[FolderView.OUTBOX]
+
+    def source(offset: int, limit: int) -> list[ConversationRecord]:
+        rows = store.conversations(FolderView.OUTBOX, filters, offset=offset, limit=limit, total=count)
+        reasons = store.outbox_reasons([row.id for row in rows])
+        return [
+            replace(row, last_preview=status_words(reasons[row.id]), last_direction=Direction.OUTBOUND)
+            if row.id in reasons
+            else row
+            for row in rows
+        ]
+
+    return Listing(counts, source, count, {0: source(0, PAGE)}, PAGE, drafts, change_seq, alert_seq=alert_seq)
+
+
 def read_listing(
     store: Store,
     staff: StaffMember,
@@ -63,6 +85,8 @@ def read_listing(
         first_page = {0: results.rows(0, SEARCH_PAGE)}
         return Listing(counts, results.rows, None, first_page, SEARCH_PAGE, drafts, change_seq, results, alert_seq=alert_seq)
     count = counts[view]
+    if view is FolderView.OUTBOX:
+        return _outbox_listing(store, filters, counts, drafts, change_seq, alert_seq)
     # Pinned conversations head the view: a front desk pins a handful, read whole through
     # their own index.
     pinned = store.conversations(view, filters, limit=count, pinned=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
@@ -27,6 +27,15 @@ event_t = schema.conversation_event
 change_t = schema.change_log
 
 PREVIEW_CHARS = 120
+#: The Outbox's index condition (models.OUTBOX), word for word.
+OUTBOX = next(index for index in msg_t.indexes if index.name == "ix_message_outbox").dialect_options["sqlite"]["where"]
+#: A send Twilio has taken but not confirmed delivered is in the Outbox after this long...
+PENDING_AFTER = timedelta(minutes=10)
+#: ...and any of our undelivered sends for this long (older ones are in their threads).
+OUTBOX_DAYS = timedelta(days=7)
+FAILED_STATUSES = ("failed", "undelivered")
+ON_ITS_WAY = ("queued", "accepted", "sent")
+
 #: The pinned index's condition, word for word (SQLite uses a partial index only then).
 PINNED = next(index for index in conv_t.indexes if index.name == "ix_conversation_pinned").dialect_options["sqlite"]["where"]
 
@@ -148,6 +157,8 @@ class ConversationStore(DirectoryStore):
         client_ref = conv_t.c.client_id + 0 if along_activity else conv_t.c.client_id
         if view.folder is not None:
             query = query.where(conv_t.c.folder == view.folder.value)
+        if view is FolderView.OUTBOX or filters.outbox:
+            query = query.where(conv_t.c.id.in_(self._outbox_messages(filters.outbox).with_only_columns(msg_t.c.conversation_id)))
         if filters.since is not None:
             query = query.where(time_column >= filters.since)
         if filters.until is not None:
@@ -176,6 +187,36 @@ class ConversationStore(DirectoryStore):
         if assigned:
             query = query.where(or_(*assigned))
         return query
+
+    def _outbox_messages(self, reason: str | None = None):
+        """Our sends (and scheduled messages) in the Outbox, through their partial index:
+        failed, undelivered, unconfirmed, sending or scheduled, or taken by Twilio and not
+        delivered after PENDING_AFTER; from the last OUTBOX_DAYS. ``reason``: "failed" or
+        "pending" only."""
+        now = self.clock()
+        query = select(msg_t.c.id).where(
+            OUTBOX,
+            msg_t.c.created_at >= now - OUTBOX_DAYS,
+            or_(msg_t.c.status.not_in(ON_ITS_WAY), msg_t.c.created_at < now - PENDING_AFTER),
+        )
+        if reason == "failed":
+            query = query.where(msg_t.c.status.in_(FAILED_STATUSES))
+        elif reason == "pending":
+            query = query.where(msg_t.c.status.not_in(FAILED_STATUSES))
+        return query
+
+    def outbox_reasons(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
+        """Each conversation's newest message in the Outbox, for its row."""
+        if not conversation_ids:
+            return {}
+        query = (
+            select(*MESSAGE_COLUMNS)
+            .select_from(msg_t.outerjoin(staff_t, staff_t.c.id == msg_t.c.staff_id))
+            .where(msg_t.c.id.in_(self._outbox_messages()), msg_t.c.conversation_id.in_(conversation_ids))
+            .order_by(msg_t.c.created_at)
+        )
+        with self.read() as conn:
+            return {record.conversation_id: record for record in map(message_record, conn.execute(query))}
 
     def _conversation_query(self):
         return select(*CONVERSATION_COLUMNS).select_from(with_people(conv_t))
@@ -256,8 +297,11 @@ class ConversationStore(DirectoryStore):
         ).group_by(conv_t.c.folder)
         with self.read() as conn:
             per_folder = dict(conn.execute(query).all())
-        counts: dict[FolderView, int] = {view: per_folder.get(view.value, 0) for view in FolderView if view is not FolderView.ALL}
+        counts: dict[FolderView, int] = {view: per_folder.get(view.value, 0) for view in FolderView if view.folder is not None}
         counts[FolderView.ALL] = sum(per_folder.values())
+        outbox = self._filtered(select(func.count()).select_from(conv_t), FolderView.OUTBOX, filters)
+        with self.read() as conn:
+            counts[FolderView.OUTBOX] = scalar_int(conn, outbox)
         return counts
 
     def message_count(self) -> int:

@@ -157,6 +157,13 @@ UNFINISHED_OUTBOUND = (
 )
 
 
+#: Sent from msgterm (by staff, or scheduled) and not delivered: what the Outbox lists.
+OUTBOX = (
+    "direction = 'outbound' AND staff_id IS NOT NULL AND status <> 'delivered' AND status <> 'read'"
+    " AND status <> 'canceled' AND status <> 'received'"
+)
+
+
 class Message(SQLModel, table=True):
     """One SMS, inbound or outbound, as the provider's log knows it; or an internal note
     (direction ``note``), written by staff into the thread and never sent."""
@@ -168,6 +175,13 @@ class Message(SQLModel, table=True):
             "id",
             sqlite_where=text(UNFINISHED_OUTBOUND),
             postgresql_where=text(UNFINISHED_OUTBOUND),
+        ),
+        # Our own sends not delivered: few (what the Outbox lists), read on every paint of it.
+        Index(
+            "ix_message_outbox",
+            "created_at",
+            sqlite_where=text(OUTBOX),
+            postgresql_where=text(OUTBOX),
         ),
         Index(
             "ix_message_scheduled",

@@ -121,11 +121,15 @@ class Filters:
     #: Assigned to one of these usernames, or (``unassigned``) to nobody; both: either.
     assignees: tuple[str, ...] = ()
     unassigned: bool = False
+    #: Only conversations in the Outbox for this reason: "failed" (failed, undelivered) or
+    #: "pending" (on its way, or scheduled).
+    outbox: str | None = None
 
     @property
     def active(self) -> bool:
         return bool(
-            self.since
+            self.outbox
+            or self.since
             or self.until
             or self.client_types
             or self.groups

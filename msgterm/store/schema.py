@@ -158,6 +158,7 @@ message = Table(
     Column('automated', Boolean(), nullable=False),
     Column('send_at', DateTime(), nullable=True),
     Index('ix_message_conversation_time', 'conversation_id', 'created_at', 'id'),
+    Index('ix_message_outbox', 'created_at', sqlite_where=text("direction = 'outbound' AND staff_id IS NOT NULL AND status <> 'delivered' AND status <> 'read' AND status <> 'canceled' AND status <> 'received'"), postgresql_where=text("direction = 'outbound' AND staff_id IS NOT NULL AND status <> 'delivered' AND status <> 'read' AND status <> 'canceled' AND status <> 'received'")),
     Index('ix_message_scheduled', 'send_at', sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'")),
     Index('ix_message_unfinished_outbound', 'id', sqlite_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'"), postgresql_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'")),
 )

@@ -48,6 +48,7 @@ def query_filters(query: SearchQuery) -> Filters:
         muted_only=query.muted_only,
         assignees=query.assignees,
         unassigned=query.unassigned,
+        outbox=query.outbox,
     )
 
 

@@ -98,6 +98,11 @@ def render_thread(
     return text, hit_at
 
 
+def status_words(message: MessageRecord) -> str:
+    """A message's delivery state in words, with the reason for a failure (and what to do)."""
+    return _status(message)
+
+
 def _status(message: MessageRecord) -> str:
     if message.status == "scheduled" and message.send_at is not None:
         return f"scheduled · {local(message.send_at):%a %H:%M} — X cancels it"

@@ -202,3 +202,14 @@ def test_the_status_line_when_sync_has_been_failing(snap_compare, tmp_path):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=failing)
+
+
+def test_the_outbox(snap_compare, tmp_path):
+    """Every text from msgterm that did not go out, each row with its state and why."""
+    from app_fixtures import by_name
+
+    store, clock = build_store(tmp_path)
+    desk = store.staff_member("desk")
+    refused = store.begin_send(desk, by_name(store, "Ada Lovelace").id, "Your spot is held")
+    store.fail_send(refused.id, 30006, None)
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("5"))

@@ -42,7 +42,7 @@ def test_query_reports_what_it_cannot_understand_and_keeps_the_rest():
     assert query.words == ("pool",)
     assert query.view is None and query.after is None
     assert query.problems == (
-        "is:sleeping is not known; use is:unread, is:replied, is:archived, is:snoozed, is:muted, is:mine or is:unassigned",
+        "is:sleeping is not known; use is:unread, is:replied, is:archived, is:snoozed, is:outbox, is:failed, is:pending, is:muted, is:mine or is:unassigned",
         "after:yesterday is not a date; write it as after:2026-10-01",
         "type: needs a value, as in type:member",
     )
