@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, false, func, insert, or_, select, update
 
 from msgterm.domain import folders
 from msgterm.domain.errors import NotFound, ValidationError
@@ -158,7 +158,11 @@ class ConversationStore(DirectoryStore):
         if view.folder is not None:
             query = query.where(conv_t.c.folder == view.folder.value)
         if view is FolderView.OUTBOX or filters.outbox:
-            query = query.where(conv_t.c.id.in_(self._outbox_messages(filters.outbox).with_only_columns(msg_t.c.conversation_id)))
+            # The few ids first: as a subquery beside a client filter, SQLite drove the count
+            # from the filter's clients (25 ms at 100,000 conversations, with none in the Outbox).
+            with self.read() as conn:
+                outbox = list(conn.scalars(self._outbox_messages(filters.outbox).with_only_columns(msg_t.c.conversation_id)))
+            query = query.where(conv_t.c.id.in_(sorted(set(outbox))) if outbox else false())
         if filters.since is not None:
             query = query.where(time_column >= filters.since)
         if filters.until is not None:
