@@ -42,6 +42,15 @@ class Listing:
     alert_seq: int | None = None
 
 
+def with_failure_marks(store: Store, rows: list[ConversationRecord]) -> list[ConversationRecord]:
+    """The rows, those with a failed send marked (one small query a page, through the
+    Outbox's index)."""
+    from dataclasses import replace
+
+    failed = store.failed_among([row.id for row in rows])
+    return [replace(row, send_failed=True) if row.id in failed else row for row in rows]
+
+
 def _outbox_listing(store: Store, filters: Filters, counts, drafts, change_seq, alert_seq) -> Listing:
     """The Outbox: its rows say the state of the message that put them there, and why."""
     from dataclasses import replace
@@ -95,10 +104,11 @@ def read_listing(
     def source(offset: int, limit: int) -> list[ConversationRecord]:
         head = pinned[offset : offset + limit]
         wanted = limit - len(head)
-        if wanted <= 0:
-            return head
         start = max(0, offset - len(pinned))
-        return head + store.conversations(view, filters, offset=start, limit=wanted, total=rest, pinned=False)
+        rows = head + (
+            store.conversations(view, filters, offset=start, limit=wanted, total=rest, pinned=False) if wanted > 0 else []
+        )
+        return with_failure_marks(store, rows)
 
     pages = {0: source(0, PAGE)}
     # Where the kept conversation is, within a few pages (a busy list moves it down).

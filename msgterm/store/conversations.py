@@ -209,6 +209,14 @@ class ConversationStore(DirectoryStore):
             query = query.where(msg_t.c.status.not_in(FAILED_STATUSES))
         return query
 
+    def failed_among(self, conversation_ids: list[int]) -> set[int]:
+        """Which of these conversations have a failed send in the Outbox (their rows' mark)."""
+        if not conversation_ids:
+            return set()
+        query = self._outbox_messages("failed").with_only_columns(msg_t.c.conversation_id)
+        with self.read() as conn:
+            return set(conn.scalars(query.where(msg_t.c.conversation_id.in_(conversation_ids))))
+
     def outbox_reasons(self, conversation_ids: list[int]) -> dict[int, MessageRecord]:
         """Each conversation's newest message in the Outbox, for its row."""
         if not conversation_ids:

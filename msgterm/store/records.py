@@ -54,6 +54,8 @@ class ConversationRecord:
     #: Pinned: heads every folder view it belongs to. Snoozed: back in Unread at this time.
     pinned: bool = False
     snoozed_until: datetime | None = None
+    #: A text from msgterm to it failed in the last week and has not gone out since (list rows).
+    send_failed: bool = False
     #: Set on a search hit: the matching message, whose body and time are the preview.
     hit_message_id: int | None = None
 

@@ -331,7 +331,8 @@ class ConversationList(ScrollView, can_focus=True):
         badge_style = style + self.get_component_rich_style("conversation-list--badge", partial=True)
         when = " " + ("saving…" if record.id in self.saving else relative(record.last_activity_at, self.clock())).rjust(6)
         folder_mark = {Folder.ARCHIVED: "A", Folder.SNOOZED: "Z"}.get(record.folder, " ")
-        marks = ("P" if record.pinned else " ") + ("M" if record.muted else " ") + folder_mark
+        marks = ("!" if record.send_failed else " ") + ("P" if record.pinned else " ") + ("M" if record.muted else " ")
+        marks += folder_mark
         who = initials(record.assignee_name or "", record.assignee_username or "") if record.assignee_id else ""
         marks = f"{who:>2} {marks}"
         badge = f"({record.unread_count})" if record.folder is Folder.UNREAD else ""

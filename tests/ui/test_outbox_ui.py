@@ -21,13 +21,20 @@ async def test_the_outbox_lists_a_failed_send_with_why_and_r_sends_it_again(tmp_
     app = make_app(store, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settled_start(pilot)
+        await pilot.press("4")  # in every folder, its row carries the mark
+        await quiet(pilot)
+        rows = listing(app)
+        marked = {rows.row(i).title for i in range(rows.count) if row_text(app, i).rstrip().endswith("!")}
+        assert marked == {"Ada Lovelace"}
         await pilot.press("5")
         await quiet(pilot)
         assert "Outbox" in str(app.screen.query_one("#list-header").render())
         titles = [listing(app).row(i).title for i in range(listing(app).count)]
         # Grace's reply was taken by Twilio hours ago and never confirmed delivered: in it too.
         assert titles == ["Ada Lovelace", "Grace Hopper"]  # the failed send is the newest activity
-        assert "› failed" in row_text(app, 0) and "› queued" in row_text(app, 1)
+        assert listing(app).row(0).last_preview.startswith("failed: Twilio is limiting")
+        assert listing(app).row(1).last_preview == "queued"
+        assert "› fail" in row_text(app, 0) and "› queued" in row_text(app, 1)
         await pilot.press("R")  # Ada's: a rate limit, which a retry can get past
         assert await settled(pilot, lambda: store.message(refused.id).sid is not None)
         await quiet(pilot)
