@@ -15,6 +15,7 @@ from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.phones import format_number
 from msgterm.domain.provider_message import Direction
 from msgterm.domain.sanitize import clean_line
+from msgterm.domain.segments import segment_info
 from msgterm.store import schema
 from msgterm.store.base import inserted_id, scalar_int
 from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, number_t, staff_t, type_t
@@ -560,6 +561,42 @@ class ConversationStore(DirectoryStore):
             .where(conv_t.c.id == conversation_id, conv_t.c.last_activity_at <= at)
             .values(last_activity_at=at, last_preview=preview_of(body), last_direction=direction)
         )
+
+    def insert_outbound(
+        self,
+        conn: Connection,
+        staff: StaffMember,
+        conversation_id: int,
+        phone: str,
+        body: str,
+        *,
+        status: str,
+        at: datetime,
+        send_at: datetime | None = None,
+    ) -> int:
+        """Store a message from msgterm before Twilio has it (no SID yet), searchable at once."""
+        indexed_up_to = self.last_message_id(conn)
+        mid = inserted_id(
+            conn.execute(
+                insert(msg_t).values(
+                    sid=None,
+                    conversation_id=conversation_id,
+                    direction=Direction.OUTBOUND,
+                    body=body,
+                    status=status,
+                    from_number=self.business_number,
+                    to_number=phone,
+                    created_at=at,
+                    send_at=send_at,
+                    num_segments=segment_info(body).segments,
+                    num_media=0,
+                    staff_id=staff.id,
+                    automated=False,
+                )
+            )
+        )
+        self.index_messages(conn, indexed_up_to)
+        return mid
 
     def newest_message_id(self, conversation_id: int) -> int:
         with self.read() as conn:

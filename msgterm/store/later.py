@@ -22,10 +22,8 @@ from msgterm.domain.errors import NotFound, ValidationError
 from msgterm.domain.folders import Folder
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.provider_message import Direction, Status
-from msgterm.domain.segments import segment_info
 from msgterm.domain.templates import Template, check_template, merge_values
 from msgterm.store import schema
-from msgterm.store.base import inserted_id
 from msgterm.store.conversations import conv_t, event_t, msg_t
 from msgterm.store.directory import client_t, location_t
 from msgterm.store.drafts import DraftStore
@@ -160,27 +158,7 @@ class LaterStore(TriageStore, TeamStore, LeaseStore, DraftStore):
             phone = conn.scalar(select(conv_t.c.phone).where(conv_t.c.id == conversation_id))
             if phone is None:
                 raise NotFound(f"conversation #{conversation_id} does not exist")
-            indexed_up_to = self.last_message_id(conn)
-            mid = inserted_id(
-                conn.execute(
-                    insert(msg_t).values(
-                        sid=None,
-                        conversation_id=conversation_id,
-                        direction=Direction.OUTBOUND,
-                        body=body,
-                        status=SCHEDULED,
-                        from_number=self.business_number,
-                        to_number=phone,
-                        created_at=send_at,
-                        send_at=send_at,
-                        num_segments=segment_info(body).segments,
-                        num_media=0,
-                        staff_id=staff.id,
-                        automated=False,
-                    )
-                )
-            )
-            self.index_messages(conn, indexed_up_to)
+            mid = self.insert_outbound(conn, staff, conversation_id, phone, body, status=SCHEDULED, at=send_at, send_at=send_at)
             self._event(conn, conversation_id, "schedule", staff, send_at.isoformat(timespec="seconds") + "Z")
             self.drop_draft(conn, staff, conversation_id)  # the draft became this message
             self._touch(conn, [conversation_id])

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from msgterm.domain import folders
+from msgterm.domain.errors import NotFound
 from msgterm.domain.permissions import Action, StaffMember, require
 from msgterm.domain.provider_message import Direction, ProviderMessage, Status
-from msgterm.domain.segments import segment_info
-from msgterm.store.base import inserted_id
 from msgterm.store.conversations import conv_t, msg_t
 from msgterm.store.directory import client_t
 from msgterm.store.drafts import DraftStore
@@ -49,26 +48,9 @@ class SendStore(LeaseStore, DraftStore):
         now = self.clock()
         with self.write() as conn:
             phone = conn.scalar(select(conv_t.c.phone).where(conv_t.c.id == conversation_id))
-            indexed_up_to = self.last_message_id(conn)
-            mid = inserted_id(
-                conn.execute(
-                    insert(msg_t).values(
-                        sid=None,
-                        conversation_id=conversation_id,
-                        direction=Direction.OUTBOUND,
-                        body=body,
-                        status=Status.SENDING,
-                        from_number=self.business_number,
-                        to_number=phone,
-                        created_at=now,
-                        num_segments=segment_info(body).segments,
-                        num_media=0,
-                        staff_id=staff.id,
-                        automated=False,
-                    )
-                )
-            )
-            self.index_messages(conn, indexed_up_to)
+            if phone is None:
+                raise NotFound(f"conversation #{conversation_id} does not exist")
+            mid = self.insert_outbound(conn, staff, conversation_id, phone, body, status=Status.SENDING, at=now)
             self._bump_activity(conn, conversation_id, now, body, Direction.OUTBOUND)
             self._touch(conn, [conversation_id])
             self.drop_draft(conn, staff, conversation_id)  # the draft became this message

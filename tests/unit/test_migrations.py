@@ -95,7 +95,9 @@ def test_schema_py_is_generated_from_the_current_models():
 
 
 def test_the_run_time_tables_build_the_same_schema_as_the_models(tmp_path):
-    from msgterm.store import schema
+    from msgterm.store import models, schema
+
+    assert models.Conversation.__table__ is SQLModel.metadata.tables["conversation"]  # the models are loaded
 
     engine = make_engine(tmp_path / "core.db")
     schema.metadata.create_all(engine)
