@@ -89,8 +89,13 @@ def render_thread(
             text.append("◆ search match", style="bold reverse")
         text.append("\n")
         body_start = len(text)
-        for line in clean_text(message.body).split("\n"):
-            text.append("    " + line + "\n", style=NOTE_COLOUR if message.note else "")
+        if message.body or not message.num_media:
+            for line in clean_text(message.body).split("\n"):
+                text.append("    " + line + "\n", style=NOTE_COLOUR if message.note else "")
+        if message.num_media:
+            # The attachments themselves (type, size, opening them) are not read yet: say they are there.
+            count = message.num_media
+            text.append(f"    📎 {count} attachment{'s' if count != 1 else ''} (MMS)\n", style="italic")
         if is_hit and hit is not None and hit.tokens:
             words = re.compile(r"\b(?:" + "|".join(re.escape(token) for token in hit.tokens) + r")\w*", re.IGNORECASE)
             for found in words.finditer(text.plain, body_start):

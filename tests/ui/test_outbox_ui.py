@@ -1,4 +1,5 @@
-"""The Outbox in the app: 5 lists what did not go out, each row says why, R retries it."""
+"""The Outbox in the app: 5 lists what did not go out, each row says why, R retries it; and a
+bubble says what an MMS carries."""
 
 from __future__ import annotations
 
@@ -40,3 +41,21 @@ async def test_the_outbox_lists_a_failed_send_with_why_and_r_sends_it_again(tmp_
         await quiet(pilot)
         rows = listing(app)
         assert await settled(pilot, lambda: [rows.row(i).title for i in range(rows.count)] == ["Grace Hopper"])
+
+
+async def test_an_mms_without_text_shows_its_attachments_not_a_blank_bubble(tmp_path):
+    from app_fixtures import open_named, thread_text
+    from conftest import BUSINESS
+
+    from msgterm.domain.provider_message import ProviderMessage
+
+    store, clock = build_store(tmp_path)
+    phone = by_name(store, "Alan Turing").phone
+    at = clock()
+    store.ingest([ProviderMessage("MM" + "3" * 32, "inbound", phone, BUSINESS, "", "received", at, at, num_media=2)])
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled_start(pilot)
+        await open_named(pilot, app, "Alan Turing")
+        await quiet(pilot)
+        assert "📎 2 attachments (MMS)" in thread_text(app)
