@@ -15,13 +15,14 @@ from msgterm.sync.poller import LoopOutcome, LoopState
 from msgterm.sync_progress import history_words
 
 
-def ago(seconds: float) -> str:
-    """'4 s ago', '3 min ago', '2 h ago'."""
+def span(seconds: float) -> str:
+    """'4 s', '3 min', '2 h'."""
     if seconds < 60:
-        return f"{max(0, int(seconds))} s ago"
+        return f"{max(0, int(seconds))} s"
     if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    return f"{int(seconds // 3600)} h ago"
+        return f"{int(seconds // 60)} min"
+    return f"{int(seconds // 3600)} h"
+
 
 
 #: Loop states the status line shows in the theme's warning colour, in the loop's own words,
@@ -82,11 +83,11 @@ class StatusLine(Static):
         if self._problem:
             since = self._failing_since or self.clock()
             lasted = (self.clock() - since).total_seconds()
-            return f"sync failing for {ago(lasted)[:-4]}: {self._message}" if lasted >= 60 else f"sync failing: {self._message}"
+            return f"sync failing for {span(lasted)}: {self._message}" if lasted >= 60 else f"sync failing: {self._message}"
         if self._history is not None:
             return history_words(self._history)
         if self._synced_at is not None:
-            return f"synced {ago((self.clock() - self._synced_at).total_seconds())}"
+            return f"synced {span((self.clock() - self._synced_at).total_seconds())} ago"
         return self._message
 
     def _redraw(self) -> None:
