@@ -111,8 +111,11 @@ class FakeTwilio:
         error_message: str | None = None,
         sid: str | None = None,
         num_segments: int = 1,
+        media: list[tuple[str, bytes]] | None = None,
     ) -> dict:
         sid = sid or self._sid()
+        if media:  # an MMS: its SID starts MM, and its files are the Media subresource
+            sid = "MM" + sid[2:]
         message = {
             "account_sid": self.account_sid,
             "api_version": "2010-04-01",
@@ -136,7 +139,12 @@ class FakeTwilio:
             "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
             "_created": created,
             "_sent": sent,
+            "_media": [
+                {"sid": f"ME{sid[4:]}{n:02d}", "content_type": content_type, "_bytes": data}
+                for n, (content_type, data) in enumerate(media or [])
+            ],
         }
+        message["num_media"] = str(len(message["_media"]))
         with self.lock:
             self.messages.append(message)
             self._listed.clear()
@@ -282,6 +290,8 @@ class FakeTwilio:
         if fault:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
             return self._error(handler, fault.status, fault.code or (20429 if fault.status == 429 else 20500), headers=headers)
+        if url.path.startswith("/media-store/") and method == "GET":  # the store Twilio redirects to: no auth
+            return self._media_content(handler, url.path.rsplit("/", 1)[1])
         if not self._authorized(handler.headers.get("Authorization", "")):
             return self._error(handler, 401, 20003)
         if url.path.startswith("/v1/Services/") and url.path.endswith("/PhoneNumbers") and method == "GET":
@@ -293,6 +303,8 @@ class FakeTwilio:
             length = int(handler.headers.get("Content-Length") or 0)
             form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
             return self._create(handler, form)
+        if url.path.startswith(prefix + "/") and "/Media" in url.path and method == "GET":
+            return self._media(handler, url.path[len(prefix) + 1 :])
         if url.path.startswith(prefix + "/") and url.path.endswith(".json") and method == "GET":
             sid = url.path[len(prefix) + 1 : -5]
             with self.lock:
@@ -301,6 +313,66 @@ class FakeTwilio:
                 return self._error(handler, 404, 20404)
             return self._send(handler, 200, self.public(found))
         return self._error(handler, 404, 20404)
+
+    def _media(self, handler, rest: str) -> None:
+        """``{MsgSid}/Media.json`` (the list), ``{MsgSid}/Media/{Sid}.json`` (one), and
+        ``{MsgSid}/Media/{Sid}`` (the file: a redirect to the media store, as Twilio's)."""
+        message_sid, _, tail = rest.partition("/Media")
+        with self.lock:
+            message = next((m for m in self.messages if m["sid"] == message_sid), None)
+        if message is None:
+            return self._error(handler, 404, 20404)
+        base = f"{API}/Accounts/{self.account_sid}/Messages/{message_sid}/Media"
+
+        def public(item: dict) -> dict:
+            return {
+                "account_sid": self.account_sid,
+                "content_type": item["content_type"],
+                "date_created": message["date_created"],
+                "date_updated": message["date_created"],
+                "parent_sid": message_sid,
+                "sid": item["sid"],
+                "uri": f"{base}/{item['sid']}.json",
+            }
+
+        if tail == ".json":
+            items = [public(item) for item in message.get("_media", ())]
+            return self._send(
+                handler,
+                200,
+                {
+                    "media_list": items,
+                    "first_page_uri": f"{base}.json?PageSize=50&Page=0",
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                    "page": 0,
+                    "page_size": 50,
+                    "start": 0,
+                    "end": max(0, len(items) - 1),
+                    "uri": f"{base}.json?PageSize=50&Page=0",
+                },
+            )
+        media_sid = tail.strip("/").removesuffix(".json")
+        item = next((i for i in message.get("_media", ()) if i["sid"] == media_sid), None)
+        if item is None:
+            return self._error(handler, 404, 20404)
+        if tail.endswith(".json"):
+            return self._send(handler, 200, public(item))
+        handler.send_response(307)
+        handler.send_header("Location", f"http://{handler.headers['Host']}/media-store/{media_sid}")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    def _media_content(self, handler, media_sid: str) -> None:
+        with self.lock:
+            item = next((i for m in self.messages for i in m.get("_media", ()) if i["sid"] == media_sid), None)
+        if item is None:
+            return self._error(handler, 404, 20404)
+        handler.send_response(200)
+        handler.send_header("Content-Type", item["content_type"])
+        handler.send_header("Content-Length", str(len(item["_bytes"])))
+        handler.end_headers()
+        handler.wfile.write(item["_bytes"])
 
     def _authorized(self, header: str) -> bool:
         if not header.startswith("Basic "):

@@ -87,3 +87,12 @@ def opt_keyword(body: str) -> str | None:
     if word in OPT_IN_KEYWORDS:
         return "in"
     return None
+
+
+@dataclass(frozen=True)
+class ProviderMedia:
+    """One file of an MMS, as the provider lists it (Twilio's Media subresource)."""
+
+    sid: str
+    message_sid: str
+    content_type: str

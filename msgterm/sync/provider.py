@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Protocol
 
-from msgterm.domain.provider_message import ProviderMessage
+from msgterm.domain.provider_message import ProviderMedia, ProviderMessage
 
 
 class ProviderError(Exception):
@@ -60,3 +60,9 @@ class Provider(Protocol):
 
     def send_message(self, to: str, body: str) -> ProviderMessage:
         """Send ``body`` to ``to``; the returned message carries the SID and first status."""
+
+    def list_media(self, message_sid: str) -> list[ProviderMedia]:
+        """The files of an MMS (none for an SMS)."""
+
+    def fetch_media(self, media: ProviderMedia) -> bytes:
+        """One file's content, with the account's credentials (Twilio redirects to its store)."""

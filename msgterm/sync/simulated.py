@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from msgterm.domain.provider_message import Direction, ProviderMessage, Status
+from msgterm.domain.provider_message import Direction, ProviderMedia, ProviderMessage, Status
 from msgterm.sync.provider import Rejected
 
 REPLIES = (
@@ -126,6 +126,12 @@ class SimulatedProvider:
                         self._log[index] = message
                     return message
         raise Rejected(f"no message {sid}", status=404, code=20404)
+
+    def list_media(self, message_sid: str) -> list[ProviderMedia]:
+        return []  # the simulated clients send text only
+
+    def fetch_media(self, media: ProviderMedia) -> bytes:
+        raise Rejected(f"the simulated provider has no file {media.sid}", status=404, code=20404)
 
     def send_message(self, to: str, body: str) -> ProviderMessage:
         now = self.clock()

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 
 from msgterm.domain.provider_errors import describe_error
-from msgterm.domain.provider_message import Direction, ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMedia, ProviderMessage
 from msgterm.sync.provider import AuthFailed, ProviderError, RateLimited, Rejected, TransientError
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,30 @@ class TwilioProvider:
         if message is None:
             raise TransientError(f"Twilio returned an unreadable record for {sid}")
         return message
+
+    def list_media(self, message_sid: str) -> list[ProviderMedia]:
+        listed = self._call(lambda: self.client.messages(message_sid).media.list())
+        return [ProviderMedia(m.sid, message_sid, m.content_type or "application/octet-stream") for m in listed if m.sid]
+
+    def fetch_media(self, media: ProviderMedia) -> bytes:
+        """The file at ``.../Messages/{MsgSid}/Media/{Sid}``: Twilio answers with a redirect to
+        its media store, which requests follows (dropping the credentials for another host)."""
+        import requests
+
+        settings = self._settings
+        auth = (settings.api_key, settings.api_secret) if settings.api_key and settings.api_secret else None
+        auth = auth or (settings.account_sid, settings.auth_token)
+        base = (settings.api_url or "https://api.twilio.com").rstrip("/")
+        url = f"{base}/2010-04-01/Accounts/{settings.account_sid}/Messages/{media.message_sid}/Media/{media.sid}"
+
+        def get() -> bytes:
+            response = requests.get(url, auth=auth, timeout=self._timeout)
+            if response.status_code >= 400:
+                code, text = _error_body(response.text)
+                raise classify(response.status_code, code, text, response.headers)
+            return response.content
+
+        return self._call(get)
 
     def send_message(self, to: str, body: str) -> ProviderMessage:
         kwargs = {"to": to, "body": body}

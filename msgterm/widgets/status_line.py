@@ -24,7 +24,6 @@ def span(seconds: float) -> str:
     return f"{int(seconds // 3600)} h"
 
 
-
 #: Loop states the status line shows in the theme's warning colour, in the loop's own words,
 #: with how long sync has been failing, until a cycle succeeds.
 PROBLEMS = frozenset({LoopState.PAUSED, LoopState.BACKOFF, LoopState.LEASE_LOST, LoopState.WAITING, LoopState.STOPPED})
