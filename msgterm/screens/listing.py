@@ -98,7 +98,8 @@ def read_listing(
         return _outbox_listing(store, filters, counts, drafts, change_seq, alert_seq)
     # Pinned conversations head the view: a front desk pins a handful, read whole through
     # their own index.
-    pinned = store.conversations(view, filters, limit=count, pinned=True)
+    any_pinned = bool(store.pinned_ids())  # mostly none: then each page is the plain query
+    pinned = store.conversations(view, filters, limit=count, pinned=True) if any_pinned else []
     rest = count - len(pinned)
 
     def source(offset: int, limit: int) -> list[ConversationRecord]:
@@ -106,7 +107,9 @@ def read_listing(
         wanted = limit - len(head)
         start = max(0, offset - len(pinned))
         rows = head + (
-            store.conversations(view, filters, offset=start, limit=wanted, total=rest, pinned=False) if wanted > 0 else []
+            store.conversations(view, filters, offset=start, limit=wanted, total=rest, pinned=False if any_pinned else None)
+            if wanted > 0
+            else []
         )
         return with_failure_marks(store, rows)
 
