@@ -46,6 +46,8 @@ def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
                 status=message.status,
                 staff=message.staff_username,
             )
+            if message.media:
+                record["media"] = [{"sid": f.sid, "content_type": f.content_type, "size": f.size} for f in message.media]
             if message.status == "scheduled":
                 record["send_at"] = message.send_at.isoformat() + "Z" if message.send_at else None
         elif entry.event:

@@ -366,7 +366,7 @@ class FakeTwilio:
     def _media_content(self, handler, media_sid: str) -> None:
         with self.lock:
             item = next((i for m in self.messages for i in m.get("_media", ()) if i["sid"] == media_sid), None)
-        if item is None:
+        if item is None or item["_bytes"] is None:  # None: listed, but gone from the store
             return self._error(handler, 404, 20404)
         handler.send_response(200)
         handler.send_header("Content-Type", item["content_type"])

@@ -7,16 +7,17 @@ from msgterm.store.base import Clock, utcnow
 from msgterm.store.ingest import HistoryMark, IngestStore
 from msgterm.store.later import LaterStore
 from msgterm.store.lease import LeaseLost, SyncStatus
+from msgterm.store.media import MediaStore
 from msgterm.store.search import SearchStore
 from msgterm.store.sends import SendStore
 from msgterm.store.usage import UsageStore
 
 
-class Store(IngestStore, SendStore, LaterStore, SearchStore, UsageStore):
+class Store(IngestStore, SendStore, LaterStore, SearchStore, UsageStore, MediaStore):
     """The whole store, for the app and the CLI: directory and conversations (directory.py,
     conversations.py), search (search.py), the sync state and lease (lease.py), ingest
     (ingest.py), sends and drafts (sends.py, drafts.py), triage and its undo (triage.py), assignment, notes, alerts and presence (team.py),
-    templates, pins, snooze and scheduled sends (later.py), segments and media counted (usage.py). The poller and the send pipeline see only the parts
+    templates, pins, snooze and scheduled sends (later.py), segments and media counted (usage.py), the files of MMS (media.py). The poller and the send pipeline see only the parts
     their protocols name (sync/ports.py)."""
 
 

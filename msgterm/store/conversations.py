@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from dataclasses import replace
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -19,12 +20,21 @@ from msgterm.domain.segments import segment_info
 from msgterm.store import schema
 from msgterm.store.base import inserted_id, scalar_int
 from msgterm.store.directory import DirectoryStore, client_t, group_t, location_t, member_t, number_t, staff_t, type_t
-from msgterm.store.records import ConversationRecord, EventRecord, Filters, HistoryEntry, MessageRecord, field_names
+from msgterm.store.records import (
+    ConversationRecord,
+    EventRecord,
+    Filters,
+    HistoryEntry,
+    MediaRecord,
+    MessageRecord,
+    field_names,
+)
 
 conv_t = schema.conversation
 assignee_t = schema.staff.alias("assignee")
 msg_t = schema.message
 event_t = schema.conversation_event
+media_t = schema.media
 change_t = schema.change_log
 
 PREVIEW_CHARS = 120
@@ -77,6 +87,7 @@ MESSAGE_COLUMNS = (
     msg_t.c.automated,
     msg_t.c.to_number,
     msg_t.c.send_at,
+    msg_t.c.media_listed_at,
 )
 #: An event and who made it, labelled as EventRecord's fields.
 EVENT_COLUMNS = (
@@ -89,13 +100,35 @@ EVENT_COLUMNS = (
 )
 
 
-MESSAGE_RECORD_FIELDS = field_names(MessageRecord)
+MESSAGE_RECORD_FIELDS = tuple(name for name in field_names(MessageRecord) if name != "media")
 EVENT_RECORD_FIELDS = field_names(EventRecord)
+MEDIA_RECORD_FIELDS = field_names(MediaRecord)
 
 
 def message_record(row) -> MessageRecord:
     """A MessageRecord from a row selected with MESSAGE_COLUMNS (and maybe more), by name."""
     return MessageRecord(**{name: row._mapping[name] for name in MESSAGE_RECORD_FIELDS})
+
+
+def media_by_message(conn: Connection, message_ids: list[int]) -> dict[int, tuple[MediaRecord, ...]]:
+    """The listed files of these messages, in their order, by message id."""
+    found: dict[int, list[MediaRecord]] = {}
+    if message_ids:
+        query = select(*(media_t.c[name] for name in MEDIA_RECORD_FIELDS)).where(media_t.c.message_id.in_(message_ids))
+        for row in conn.execute(query.order_by(media_t.c.message_id, media_t.c.position)):
+            found.setdefault(row.message_id, []).append(MediaRecord(*row))
+    return {message_id: tuple(files) for message_id, files in found.items()}
+
+
+def message_records(conn: Connection, rows) -> list[MessageRecord]:
+    """MessageRecords of rows selected with MESSAGE_COLUMNS, each MMS with its listed files
+    (one more query, only when there is an MMS among them)."""
+    records = [message_record(row) for row in rows]
+    listed = [record.id for record in records if record.num_media and record.media_listed_at is not None]
+    if not listed:
+        return records
+    files = media_by_message(conn, listed)
+    return [replace(record, media=files.get(record.id, ())) if record.num_media else record for record in records]
 
 
 def event_record(row) -> EventRecord:
@@ -354,8 +387,7 @@ class ConversationStore(DirectoryStore):
             query = query.where(or_(msg_t.c.created_at < at, and_(msg_t.c.created_at == at, msg_t.c.id < mid)))
         query = query.order_by(msg_t.c.created_at.desc(), msg_t.c.id.desc()).limit(limit)
         with self.read() as conn:
-            rows = conn.execute(query).all()
-        return [message_record(row) for row in reversed(rows)]
+            return message_records(conn, reversed(conn.execute(query).all()))
 
     def messages_around(self, conversation_id: int, message_id: int, *, each_side: int = 30) -> list[MessageRecord]:
         """A window of a conversation centred on one message (a search hit), oldest first."""
@@ -372,7 +404,7 @@ class ConversationStore(DirectoryStore):
             .limit(each_side)
         )
         with self.read() as conn:
-            later = [message_record(row) for row in conn.execute(query)]
+            later = message_records(conn, conn.execute(query).all())
         return self.messages(conversation_id, before=key, limit=each_side) + [middle] + later
 
     def message(self, message_id: int) -> MessageRecord:
@@ -382,9 +414,9 @@ class ConversationStore(DirectoryStore):
                 .select_from(msg_t.outerjoin(staff_t, staff_t.c.id == msg_t.c.staff_id))
                 .where(msg_t.c.id == message_id)
             ).first()
-        if row is None:
-            raise NotFound(f"message #{message_id} does not exist")
-        return message_record(row)
+            if row is None:
+                raise NotFound(f"message #{message_id} does not exist")
+            return message_records(conn, [row])[0]
 
     def events(self, conversation_id: int) -> list[EventRecord]:
         with self.read() as conn:
@@ -687,18 +719,22 @@ class ConversationStore(DirectoryStore):
         )
 
         def messages() -> Iterator[HistoryEntry]:
-            for row in self._chunks(message_query, msg_t.c.created_at, msg_t.c.id, chunk, newest_first):
-                record = message_record(row)
-                yield HistoryEntry(record.created_at, 0, record.id, row.client_ref, row.phone, message=record)
+            for rows in self._chunks(message_query, msg_t.c.created_at, msg_t.c.id, chunk, newest_first):
+                with self.read() as conn:
+                    records = message_records(conn, rows)
+                for row, record in zip(rows, records, strict=True):
+                    yield HistoryEntry(record.created_at, 0, record.id, row.client_ref, row.phone, message=record)
 
         def events() -> Iterator[HistoryEntry]:
-            for row in self._chunks(event_query, event_t.c.at, event_t.c.id, chunk, newest_first):
-                record = event_record(row)
-                yield HistoryEntry(record.at, 1, record.id, row.client_ref, row.phone, event=record)
+            for rows in self._chunks(event_query, event_t.c.at, event_t.c.id, chunk, newest_first):
+                for row in rows:
+                    record = event_record(row)
+                    yield HistoryEntry(record.at, 1, record.id, row.client_ref, row.phone, event=record)
 
         yield from heapq.merge(messages(), events(), key=lambda entry: entry.sort_key, reverse=newest_first)
 
-    def _chunks(self, query, time_column, id_column, size: int, newest_first: bool = False):
+    def _chunks(self, query, time_column, id_column, size: int, newest_first: bool = False) -> Iterator[list]:
+        """The rows of ``query`` in keyset pages of ``size``, oldest first (or newest)."""
         key = None
         while True:
             page = query
@@ -710,7 +746,7 @@ class ConversationStore(DirectoryStore):
             order = (time_column.desc(), id_column.desc()) if newest_first else (time_column, id_column)
             with self.read() as conn:
                 rows = conn.execute(page.order_by(*order).limit(size)).all()
-            yield from rows
+            yield rows
             if len(rows) < size:
                 return
             last = rows[-1]

@@ -163,6 +163,9 @@ OUTBOX = (
     " AND status <> 'canceled' AND status <> 'received'"
 )
 
+#: An MMS whose files are not listed yet.
+MEDIA_UNLISTED = "num_media > 0 AND media_listed_at IS NULL"
+
 
 class Message(SQLModel, table=True):
     """One SMS, inbound or outbound, as the provider's log knows it; or an internal note
@@ -182,6 +185,13 @@ class Message(SQLModel, table=True):
             "created_at",
             sqlite_where=text(OUTBOX),
             postgresql_where=text(OUTBOX),
+        ),
+        # MMS whose files the poller has not listed yet: few, read newest first every cycle.
+        Index(
+            "ix_message_media_unlisted",
+            "id",
+            sqlite_where=text(MEDIA_UNLISTED),
+            postgresql_where=text(MEDIA_UNLISTED),
         ),
         Index(
             "ix_message_scheduled",
@@ -208,6 +218,21 @@ class Message(SQLModel, table=True):
     automated: bool = False
     #: A scheduled send (status ``scheduled``) goes out at this time, from the lease holder.
     send_at: datetime | None = Field(default=None, sa_type=DateTime)
+    #: When the poller read this MMS's list of files (the media table); NULL while it has not.
+    media_listed_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class Media(SQLModel, table=True):
+    """One file of an MMS, as Twilio's Media subresource lists it. ``size`` is the file's
+    length in bytes (from its download's headers); ``error`` says why it could not be read."""
+
+    __table_args__ = (Index("ix_media_message", "message_id", "position"),)
+    sid: str = Field(primary_key=True)
+    message_id: int = Field(foreign_key="message.id", ondelete="CASCADE")
+    position: int = 0
+    content_type: str
+    size: int | None = None
+    error: str | None = None
 
 
 class ConversationEvent(SQLModel, table=True):

@@ -69,6 +69,19 @@ class ConversationRecord:
 
 
 @dataclass(frozen=True)
+class MediaRecord:
+    """One file of an MMS: its type, its size once known (bytes), and why it could not be
+    read, if it could not."""
+
+    sid: str
+    message_id: int
+    position: int
+    content_type: str
+    size: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class MessageRecord:
     id: int
     sid: str | None
@@ -89,6 +102,9 @@ class MessageRecord:
     staff_name: str | None = None
     #: A scheduled message's time (status ``scheduled``), UTC.
     send_at: datetime | None = None
+    #: When the poller listed this MMS's files (``media``); None while it has not.
+    media_listed_at: datetime | None = None
+    media: tuple[MediaRecord, ...] = ()
 
     @property
     def inbound(self) -> bool:

@@ -137,6 +137,19 @@ location = Table(
 )
 
 
+media = Table(
+    'media',
+    metadata,
+    Column('sid', String(), primary_key=True),
+    Column('message_id', Integer(), ForeignKey('message.id', ondelete='CASCADE'), nullable=False),
+    Column('position', Integer(), nullable=False),
+    Column('content_type', String(), nullable=False),
+    Column('size', Integer(), nullable=True),
+    Column('error', String(), nullable=True),
+    Index('ix_media_message', 'message_id', 'position'),
+)
+
+
 message = Table(
     'message',
     metadata,
@@ -157,7 +170,9 @@ message = Table(
     Column('staff_id', Integer(), ForeignKey('staff.id'), nullable=True),
     Column('automated', Boolean(), nullable=False),
     Column('send_at', DateTime(), nullable=True),
+    Column('media_listed_at', DateTime(), nullable=True),
     Index('ix_message_conversation_time', 'conversation_id', 'created_at', 'id'),
+    Index('ix_message_media_unlisted', 'id', sqlite_where=text('num_media > 0 AND media_listed_at IS NULL'), postgresql_where=text('num_media > 0 AND media_listed_at IS NULL')),
     Index('ix_message_outbox', 'created_at', sqlite_where=text("direction = 'outbound' AND staff_id IS NOT NULL AND status <> 'delivered' AND status <> 'read' AND status <> 'canceled' AND status <> 'received'"), postgresql_where=text("direction = 'outbound' AND staff_id IS NOT NULL AND status <> 'delivered' AND status <> 'read' AND status <> 'canceled' AND status <> 'received'")),
     Index('ix_message_scheduled', 'send_at', sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'")),
     Index('ix_message_unfinished_outbound', 'id', sqlite_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'"), postgresql_where=text("direction = 'outbound' AND sid IS NOT NULL AND status <> 'delivered' AND status <> 'undelivered' AND status <> 'failed' AND status <> 'received' AND status <> 'read' AND status <> 'canceled' AND status <> 'partially_delivered'")),

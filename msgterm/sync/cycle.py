@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from msgterm.domain.provider_message import Direction, ProviderMessage
+from msgterm.domain.provider_message import Direction, ProviderMedia, ProviderMessage
 from msgterm.store import HistoryMark
-from msgterm.sync.provider import Rejected
+from msgterm.sync.provider import RateLimited, Rejected, TransientError
 from msgterm.sync.send import SendPipeline
 
 if TYPE_CHECKING:
@@ -49,6 +49,11 @@ FLUSH_SECONDS = 2.0
 #: How far before the last cycle's start a cycle reads again: our clock and Twilio's may
 #: differ by a few minutes, and a message may show in the log a little after its time.
 OVERLAP = timedelta(minutes=10)
+#: MMS whose files a cycle lists at most, newest first (each costs a list call and a request
+#: per file for its size), and for how long: the rest wait for the next cycle, so that
+#: months of MMS history never hold up what is new.
+MEDIA_PER_CYCLE = 100
+MEDIA_SECONDS = 3.0
 
 
 def batched_pages(
@@ -121,6 +126,7 @@ class CycleReport:
     refreshed: int = 0
     reconciled: int = 0
     scheduled_sent: int = 0
+    media: int = 0
     changed: set[int] = field(default_factory=set)
     alerts: list[tuple[int, str, str]] = field(default_factory=list)
     history: HistoryProgress | None = None
@@ -132,6 +138,8 @@ class CycleReport:
         )
         if self.scheduled_sent:
             words += f", {self.scheduled_sent} scheduled sent"
+        if self.media:
+            words += f", {self.media} attachments listed"
         if self.history is not None and not self.history.complete:
             words += f"; history {self.history.days_covered} of {self.history.days_total} days so far"
         return words
@@ -174,6 +182,7 @@ class Cycle:
             if not status.history_complete:
                 self.read_history(status.history_since, status.history_reached, status.history_messages)
         self.refresh_statuses()
+        self.list_media()
 
     def _check_lease(self) -> None:
         if self.keeper is not None:
@@ -259,6 +268,38 @@ class Cycle:
             result = self.store.ingest(fresh, fence=self.fence)
             self.report.refreshed += result.updated_messages
             self.report.changed |= result.changed_conversations
+
+    def list_media(self) -> None:
+        """The files of MMS stored without them, newest first, within this cycle's share
+        (``MEDIA_PER_CYCLE``, ``MEDIA_SECONDS``). A file whose size cannot be read is stored
+        with the reason; an MMS whose files Twilio no longer has is stored with none; a
+        fault that a retry may fix leaves the rest for the next cycle. None fails the cycle."""
+        deadline = time.monotonic() + MEDIA_SECONDS
+        for message_id, sid in self.store.media_unlisted(MEDIA_PER_CYCLE):
+            if time.monotonic() >= deadline:
+                return
+            self._check_lease()
+            try:
+                listed = self.provider.list_media(sid)
+            except Rejected as error:
+                if error.status != 404:
+                    log.warning("cannot list the attachments of %s: %s", sid, error)
+                    continue
+                listed = []  # deleted at Twilio: nothing to list, ever
+            except (RateLimited, TransientError) as error:
+                log.warning("cannot list attachments now (%s); the next cycle goes on", error)
+                return
+            files = [(media, *self._media_size(media)) for media in listed]
+            self.report.changed.add(self.store.record_media(message_id, files, fence=self.fence))
+            self.report.media += len(files)
+
+    def _media_size(self, media: ProviderMedia) -> tuple[int | None, str | None]:
+        try:
+            return self.provider.media_size(media), None
+        except Rejected as error:
+            return None, str(error)
+        except (RateLimited, TransientError):
+            return None, None  # unknown for now: a download reads it
 
     def send_scheduled(self) -> None:
         """Scheduled messages whose time has come, each claimed under the lease (so only one

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from msgterm.domain.permissions import StaffMember
-from msgterm.domain.provider_message import ProviderMessage, Status
+from msgterm.domain.provider_message import ProviderMedia, ProviderMessage, Status
 from msgterm.store.ingest import HistoryMark
 from msgterm.store.lease import SyncStatus
 from msgterm.store.records import ConversationRecord, IngestResult, MessageRecord
@@ -85,3 +85,13 @@ class SyncLedger(SendLedger, Protocol):
     def claim_scheduled(self, message_id: int, *, fence: tuple[str, int] | None) -> MessageRecord | None: ...
 
     def end_due_snoozes(self, *, fence: tuple[str, int] | None = None) -> list[int]: ...
+
+    def media_unlisted(self, limit: int) -> list[tuple[int, str]]: ...
+
+    def record_media(
+        self,
+        message_id: int,
+        files: list[tuple[ProviderMedia, int | None, str | None]],
+        *,
+        fence: tuple[str, int] | None = None,
+    ) -> int: ...

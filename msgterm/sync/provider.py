@@ -66,3 +66,6 @@ class Provider(Protocol):
 
     def fetch_media(self, media: ProviderMedia) -> bytes:
         """One file's content, with the account's credentials (Twilio redirects to its store)."""
+
+    def media_size(self, media: ProviderMedia) -> int | None:
+        """One file's length in bytes without downloading it, or None if nobody says."""

@@ -180,6 +180,19 @@ class TwilioProvider:
     def fetch_media(self, media: ProviderMedia) -> bytes:
         """The file at ``.../Messages/{MsgSid}/Media/{Sid}``: Twilio answers with a redirect to
         its media store, which requests follows (dropping the credentials for another host)."""
+        return self._call(lambda: self._get_media(media, lambda response: response.content))
+
+    def media_size(self, media: ProviderMedia) -> int | None:
+        """A file's length in bytes, from its download's headers (the Media resource has no
+        size), without reading the file; None when the store does not say."""
+
+        def length(response) -> int | None:
+            value = response.headers.get("Content-Length", "")
+            return int(value) if value.isdigit() else None
+
+        return self._call(lambda: self._get_media(media, length, stream=True))
+
+    def _get_media(self, media: ProviderMedia, read: Callable, *, stream: bool = False):
         import requests
 
         settings = self._settings
@@ -187,15 +200,11 @@ class TwilioProvider:
         auth = auth or (settings.account_sid, settings.auth_token)
         base = (settings.api_url or "https://api.twilio.com").rstrip("/")
         url = f"{base}/2010-04-01/Accounts/{settings.account_sid}/Messages/{media.message_sid}/Media/{media.sid}"
-
-        def get() -> bytes:
-            response = requests.get(url, auth=auth, timeout=self._timeout)
+        with requests.get(url, auth=auth, timeout=self._timeout, stream=stream) as response:
             if response.status_code >= 400:
                 code, text = _error_body(response.text)
                 raise classify(response.status_code, code, text, response.headers)
-            return response.content
-
-        return self._call(get)
+            return read(response)
 
     def send_message(self, to: str, body: str) -> ProviderMessage:
         kwargs = {"to": to, "body": body}
