@@ -323,6 +323,24 @@ def usage(obj: Context, month: str | None) -> None:
 
 
 @main.group()
+def media() -> None:
+    """The files of MMS messages."""
+
+
+@media.command("fetch")
+@click.argument("sid")
+@click.option(
+    "--to", "directory", type=click.Path(file_okay=False, path_type=str), help="Write the files here (else: the cache)."
+)
+@pass_context
+def media_fetch(obj: Context, sid: str, directory: str | None) -> None:
+    """Download the attachments of message SID and print their paths."""
+    from msgterm.run import fetch_media
+
+    sys.exit(fetch_media(obj, sid.strip(), directory))
+
+
+@main.group()
 def templates() -> None:
     """Saved replies with merge fields, shared by every terminal."""
 

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from msgterm.domain.clients import ClientInput
 from msgterm.domain.folders import FolderView
-from msgterm.domain.provider_message import Direction, ProviderMessage, Status
+from msgterm.domain.provider_message import Direction, ProviderMedia, ProviderMessage, Status
 from msgterm.store import Store
+from msgterm.sync.simulated import DEMO_MEDIA
 
 DEMO_BUSINESS_NUMBER = "+12125550100"
 DEMO_STAFF = (("maria", "Maria Lopez", "Front Desk"), ("sam", "Sam Okafor", "Front Desk"), ("alex", "Alex Chen", "Viewer"))
@@ -254,6 +255,29 @@ def build_demo(
                 store.archive(manager, conversation_id)
             if rng.random() < 0.08:
                 store.set_muted(manager, conversation_id, True)
+
+        # Two clients sent photos (their membership card; a mat, with the receipt).
+        for client, minutes, body, files in (
+            (chosen[0], 12, "Here's my membership card, the app won't load it", ("ME0de0000000000000000000000000card",)),
+            (chosen[1], 95, "", ("ME0de00000000000000000000000000mat", "ME0de0000000000000000000000receipt")),
+        ):
+            clock.now = now - timedelta(minutes=minutes)
+            mms = ProviderMessage(
+                "MM" + sid()[2:],
+                Direction.INBOUND,
+                client.mobile_phone or "",
+                DEMO_BUSINESS_NUMBER,
+                body,
+                Status.RECEIVED,
+                clock.now,
+                clock.now,
+                num_media=len(files),
+            )
+            store.ingest([mms])
+            message_id = store.message_id_for_sid(mms.sid)
+            assert message_id is not None, "the MMS was just stored"
+            listed = [ProviderMedia(media_sid, mms.sid, DEMO_MEDIA[media_sid][0]) for media_sid in files]
+            store.record_media(message_id, [(media, len(DEMO_MEDIA[media.sid][1]()), None) for media in listed])
 
         # Two numbers that match no client: unknown senders.
         for offset, body in (

@@ -29,7 +29,7 @@ _TERMINAL_UNSAFE = {
 
 def export_lines(store: Store, client_pk: int | None = None) -> Iterator[str]:
     for entry in store.history(client_pk):
-        record = {
+        record: dict[str, object] = {
             "kind": ("note" if entry.message.note else "message") if entry.message else "event",
             "at": entry.at.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),
             "client_id": entry.client_ref,

@@ -237,3 +237,44 @@ def run_send(
         return 1
     echo(f"sent to {name} ({result.message.to_number}): {result.message.sid} {result.message.status}")
     return 0
+
+
+def fetch_media(obj: Context, sid: str, directory: str | None) -> int:
+    """``msgterm media fetch``: every file of one message, from Twilio (through the cache),
+    each path printed; what the download found noted on the stored message. Returns the exit code."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    from msgterm.cli import echo, fail
+    from msgterm.sync.attachments import MediaCache, download
+    from msgterm.sync.provider import ProviderError
+
+    if not re.fullmatch(r"(MM|SM)[0-9a-fA-F]{32}", sid):
+        fail(f"{sid!r} is not a message SID: they start MM (or SM) and have 32 hexadecimal digits after that", code=2)
+    provider, store = make_provider(obj), obj.store
+    try:
+        files = provider.list_media(sid)
+    except ProviderError as error:
+        fail(f"cannot list the attachments of {sid}: {error}")
+    stored = store.message_id_for_sid(sid)
+    if stored is not None:
+        store.record_media(stored, [(file, None, None) for file in files])
+    if not files:
+        echo(f"{sid} has no attachments (a text-only message, or its files were deleted at Twilio)", err=True)
+        return 1
+    target = Path(directory) if directory else None
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for file in files:
+        try:
+            path = download(provider, store, file, MediaCache())
+        except ProviderError as error:
+            echo(f"msgterm: {file.sid} ({file.content_type}): {error}", err=True)
+            failed += 1
+            continue
+        if target is not None:
+            path = Path(shutil.copyfile(path, target / path.name))
+        echo(str(path))
+    return 1 if failed else 0

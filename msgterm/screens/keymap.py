@@ -118,6 +118,12 @@ SECTIONS: tuple[tuple[str, tuple[Key, ...]], ...] = (
             Key("L", "link an unknown sender to a client", action="link_client", command="Link to client…"),
             Key("o", "options menu", action="options"),
             Key("c", "contact history", action="history", command="Contact history"),
+            Key(
+                "v",
+                "open an attachment (a photo, a PDF) in the system's viewer",
+                action="open_attachment",
+                command="Open attachment…",
+            ),
             Key("R", "retry the last failed message", action="retry", command="Retry failed message"),
             Key("X", "cancel the next scheduled message", action="cancel_scheduled", command="Cancel scheduled message"),
             Key(

@@ -923,6 +923,9 @@ class MainScreen(Screen):
         if not self.refused("cancel_scheduled"):
             self.pane.cancel_next_scheduled()
 
+    def action_open_attachment(self) -> None:
+        self.pane.open_attachment()
+
     def action_retry(self) -> None:
         if not self.refused("retry"):
             self.pane.retry_last_failed()

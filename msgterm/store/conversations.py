@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import heapq
-from dataclasses import replace
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, false, func, insert, or_, select, update
@@ -170,7 +170,10 @@ def _named(table, names: tuple[str, ...]):
     return select(table.c.id).where(func.lower(table.c.name).in_([name.lower() for name in names]))
 
 
-def preview_of(body: str) -> str:
+def preview_of(body: str, num_media: int = 0) -> str:
+    """A message in a row of the list: its text, or what it carries when it has none."""
+    if not body.strip() and num_media:
+        return f"📎 {num_media} attachment{'s' if num_media != 1 else ''}"
     return clean_line(body)[:PREVIEW_CHARS]
 
 
@@ -745,7 +748,7 @@ class ConversationStore(DirectoryStore):
                     page = page.where(or_(time_column > key[0], and_(time_column == key[0], id_column > key[1])))
             order = (time_column.desc(), id_column.desc()) if newest_first else (time_column, id_column)
             with self.read() as conn:
-                rows = conn.execute(page.order_by(*order).limit(size)).all()
+                rows = list(conn.execute(page.order_by(*order).limit(size)))
             yield rows
             if len(rows) < size:
                 return

@@ -296,12 +296,12 @@ class IngestStore(LeaseStore):
             if latest is not None:
                 row |= {
                     "last_activity_at": latest.created_at,
-                    "last_preview": preview_of(latest.body),
+                    "last_preview": preview_of(latest.body, latest.num_media),
                     "last_direction": latest.direction,
                 }
             rows.append(row)
             if alert is not None:
-                alerted.append((conversation_id, alert.body))
+                alerted.append((conversation_id, preview_of(alert.body, alert.num_media)))
         self._write_states(conn, rows)
         self._touch(conn, per_conversation)
         if history:

@@ -3,18 +3,18 @@ types and sizes once listed, and what went wrong reading one."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from msgterm.domain.errors import NotFound
-from msgterm.domain.provider_message import ProviderMedia
+from msgterm.domain.provider_message import Direction, ProviderMedia
 from msgterm.store.conversations import MEDIA_RECORD_FIELDS, media_t, msg_t
 from msgterm.store.lease import LeaseStore
-from msgterm.store.records import MediaRecord
+from msgterm.store.records import Attachment, MediaRecord
 
 #: The unlisted-MMS index's condition, word for word (SQLite uses a partial index only then).
-MEDIA_UNLISTED = next(index for index in msg_t.indexes if index.name == "ix_message_media_unlisted").dialect_options[
-    "sqlite"
-]["where"]
+MEDIA_UNLISTED = next(index for index in msg_t.indexes if index.name == "ix_message_media_unlisted").dialect_options["sqlite"][
+    "where"
+]
 
 
 class MediaStore(LeaseStore):
@@ -62,6 +62,26 @@ class MediaStore(LeaseStore):
             conn.execute(update(msg_t).where(msg_t.c.id == message_id).values(media_listed_at=self.clock()))
             self._touch(conn, [conversation_id])
         return conversation_id
+
+    def conversation_media(self, conversation_id: int, limit: int = 50) -> tuple[list[Attachment], int]:
+        """A conversation's listed files, newest first, and how many of its MMS are not
+        listed yet."""
+        query = (
+            select(*(media_t.c[name] for name in MEDIA_RECORD_FIELDS), msg_t.c.sid, msg_t.c.created_at, msg_t.c.direction)
+            .select_from(media_t.join(msg_t, msg_t.c.id == media_t.c.message_id))
+            .where(msg_t.c.conversation_id == conversation_id)
+            .order_by(msg_t.c.created_at.desc(), msg_t.c.id.desc(), media_t.c.position)
+            .limit(limit)
+        )
+        unlisted = select(func.count()).where(msg_t.c.conversation_id == conversation_id, MEDIA_UNLISTED)
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+            waiting = int(conn.execute(unlisted).scalar() or 0)
+        files = [
+            Attachment(MediaRecord(*row[: len(MEDIA_RECORD_FIELDS)]), row.sid, row.created_at, row.direction == Direction.INBOUND)
+            for row in rows
+        ]
+        return files, waiting
 
     def message_id_for_sid(self, sid: str) -> int | None:
         with self.read() as conn:

@@ -82,6 +82,16 @@ class MediaRecord:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file of a conversation, with what opening it needs: its MMS's SID and time."""
+
+    file: MediaRecord
+    message_sid: str
+    sent_at: datetime
+    inbound: bool
+
+
+@dataclass(frozen=True)
 class MessageRecord:
     id: int
     sid: str | None

@@ -32,6 +32,35 @@ WALK_INS = (
 CLASSES = ("Vinyasa Flow", "Spin", "Barre", "Hot Yoga")
 
 
+def _png(width: int, height: int, colour: Callable[[int, int], tuple[int, int, int]]) -> bytes:
+    """A PNG drawn by ``colour(x, y)``: the demo's photos, made here, not shipped."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + bytes(v for x in range(width) for v in colour(x, y)) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def _card(x: int, y: int) -> tuple[int, int, int]:
+    if 12 <= y <= 30 and 16 <= x <= 220:
+        return (250, 250, 250)  # the name band
+    if 110 <= y <= 128 and 16 <= x < 200 and (x // 6) % 2:
+        return (20, 20, 20)  # the barcode
+    return (30 + x // 3, 90 + y // 3, 160)
+
+
+#: The demo's MMS files by SID (content type, bytes): build_demo stores MMS that list them.
+DEMO_MEDIA: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "ME0de0000000000000000000000000card": ("image/png", lambda: _png(240, 150, _card)),
+    "ME0de00000000000000000000000000mat": ("image/png", lambda: _png(160, 120, lambda x, y: (120 + x // 2, 60, 90 + y))),
+    "ME0de0000000000000000000000receipt": ("application/pdf", lambda: b"%PDF-1.4\n% msgterm demo receipt\n%%EOF\n"),
+}
+
+
 class SimulatedProvider:
     """An in-memory Twilio: a message log, replies a little after staff send, walk-in texts.
 
@@ -128,10 +157,15 @@ class SimulatedProvider:
         raise Rejected(f"no message {sid}", status=404, code=20404)
 
     def list_media(self, message_sid: str) -> list[ProviderMedia]:
-        return []  # the simulated clients send text only
+        return []  # the simulated clients text in words; the demo's MMS come listed (build_demo)
 
     def fetch_media(self, media: ProviderMedia) -> bytes:
-        raise Rejected(f"the simulated provider has no file {media.sid}", status=404, code=20404)
+        if media.sid not in DEMO_MEDIA:
+            raise Rejected(f"The requested resource {media.sid} was not found", status=404, code=20404)
+        return DEMO_MEDIA[media.sid][1]()
+
+    def media_size(self, media: ProviderMedia) -> int | None:
+        return len(self.fetch_media(media))
 
     def send_message(self, to: str, body: str) -> ProviderMessage:
         now = self.clock()

@@ -16,12 +16,13 @@ from textual.containers import Vertical
 from textual.message import Message
 
 from msgterm.domain.errors import ValidationError
+from msgterm.domain.media import describe_file
 from msgterm.domain.provider_errors import can_retry
 from msgterm.domain.provider_message import Status
 from msgterm.domain.sanitize import clean_line
 from msgterm.editor import EditorFailed, edit_text
 from msgterm.messages import StoreChanged
-from msgterm.store.records import ConversationRecord, MessageRecord
+from msgterm.store.records import Attachment, ConversationRecord, MessageRecord
 from msgterm.store_calls import StoreCalls
 from msgterm.widgets.composer import Composer
 from msgterm.widgets.presence_line import PresenceLine
@@ -398,6 +399,58 @@ class ThreadPane(Vertical):
             )
 
         self.calls.read(lambda: store.messages(conversation.id), retry, group="retry")
+
+    def open_attachment(self) -> None:
+        """Open a file of the conversation on screen (the newest at once when it has one,
+        else a list to pick from): downloaded off the UI thread, then the system's viewer."""
+        from msgterm.screens.attachment_picker import AttachmentPicker
+
+        conversation, store = self.conversation, self.msgterm.store
+        if conversation is None or store is None:
+            return
+
+        def listed(found: tuple[list[Attachment], int]) -> None:
+            files, waiting = found
+            if not files:
+                later = f": {waiting} MMS being read from Twilio, try again in a moment" if waiting else ""
+                self.notify(f"No attachments in this conversation{later}.", timeout=3)
+            elif len(files) == 1:
+                self._open_file(conversation.id, files[0])
+            else:
+                self.app.push_screen(
+                    AttachmentPicker(clean_line(conversation.title), files),
+                    lambda picked: self._open_file(conversation.id, picked) if picked else None,
+                )
+
+        self.calls.read(lambda: store.conversation_media(conversation.id), listed, group="attachments")
+
+    def _open_file(self, conversation_id: int, attachment: Attachment) -> None:
+        from msgterm.domain.provider_message import ProviderMedia
+        from msgterm.sync.attachments import MediaCache, download
+        from msgterm.sync.provider import ProviderError
+        from msgterm.viewer import open_with_viewer
+
+        store, provider = self.msgterm.store, self.msgterm.provider
+        if provider is None:
+            self._say("Attachments download from Twilio: start msgterm with Twilio set up (or msgterm demo) to open them.")
+            return
+        file = attachment.file
+        media = ProviderMedia(file.sid, attachment.message_sid, file.content_type)
+        self.notify(f"Opening {describe_file(file.content_type, file.size)}…", timeout=2, markup=False)
+
+        def fetch() -> str | None:
+            try:
+                path = download(provider, store, media, MediaCache())
+            except ProviderError as error:
+                return f"Could not download the attachment: {error}"
+            return open_with_viewer(path)
+
+        def done(problem: str | None) -> None:
+            if problem:
+                self._say(problem)
+            self._changed(conversation_id)  # its size, or why it failed, is on the bubble now
+
+        self.calls.read(fetch, done, group="attachment-download")
 
     def _changed(self, conversation_id: int) -> None:
         """The send is stored (sent or failed): the screen reads the conversation anew."""

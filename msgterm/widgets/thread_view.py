@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from msgterm.domain.media import describe_file
 from msgterm.domain.phones import format_number
 from msgterm.domain.provider_errors import can_retry, describe_error
 from msgterm.domain.provider_message import Status
@@ -93,14 +94,27 @@ def render_thread(
             for line in clean_text(message.body).split("\n"):
                 text.append("    " + line + "\n", style=NOTE_COLOUR if message.note else "")
         if message.num_media:
-            # The attachments themselves (type, size, opening them) are not read yet: say they are there.
-            count = message.num_media
-            text.append(f"    📎 {count} attachment{'s' if count != 1 else ''} (MMS)\n", style="italic")
+            _append_media(text, message)
         if is_hit and hit is not None and hit.tokens:
             words = re.compile(r"\b(?:" + "|".join(re.escape(token) for token in hit.tokens) + r")\w*", re.IGNORECASE)
             for found in words.finditer(text.plain, body_start):
                 text.stylize("bold reverse", found.start(), found.end())
     return text, hit_at
+
+
+def _append_media(text: Text, message: MessageRecord) -> None:
+    """An MMS's files, one a line: type and size (v opens them), or what went wrong."""
+    if message.media_listed_at is None:
+        count = message.num_media
+        text.append(f"    📎 {count} attachment{'s' if count != 1 else ''} (MMS) · being read from Twilio\n", style="italic")
+        return
+    if not message.media:
+        text.append("    📎 attachments no longer at Twilio (deleted there)\n", style="italic dim")
+    for file in message.media:
+        text.append(f"    📎 {describe_file(file.content_type, file.size)}", style="italic")
+        if file.error:
+            text.append(f"  {clean_line(file.error)}", style="red")
+        text.append("\n")
 
 
 def status_words(message: MessageRecord) -> str:

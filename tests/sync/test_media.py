@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import BUSINESS
 from fake_twilio import ACCOUNT, TOKEN
+from test_sync import cli
 
 from msgterm.domain.provider_message import ProviderMedia
 from msgterm.export import export_lines
@@ -74,7 +76,11 @@ def test_the_poller_lists_each_mms_files_with_their_sizes_in_the_same_cycle(twil
             mms_sids.append(twilio.inbound(f"+1212555{n:04d}", "", when, media=[("image/png", PNG)])["sid"])
         else:
             twilio.inbound(f"+1212555{n:04d}", f"text {n}", when)
-    mms_sids.append(twilio.inbound("+12125550999", "receipt and card", at, media=[("application/pdf", b"%PDF" * 700), ("image/jpeg", b"\xff\xd8" * 90)])["sid"])
+    mms_sids.append(
+        twilio.inbound(
+            "+12125550999", "receipt and card", at, media=[("application/pdf", b"%PDF" * 700), ("image/jpeg", b"\xff\xd8" * 90)]
+        )["sid"]
+    )
 
     report = _sync(store, provider)
 
@@ -124,3 +130,62 @@ def test_a_media_list_that_keeps_failing_waits_for_the_next_cycle_without_failin
     assert store.sync_status().last_error is None
     report = _sync(store, provider)
     assert report.media == 1 and store.media_unlisted(10) == []
+
+
+@pytest.fixture
+def env(twilio, tmp_path, monkeypatch):
+    values = {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "MSGTERM_TWILIO_NUMBER": BUSINESS,
+        "MSGTERM_TWILIO_API_URL": twilio.url,
+        "MSGTERM_DATABASE_URL": str(tmp_path / "media-cli.db"),
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def test_media_fetch_writes_each_file_and_prints_its_path(twilio, env, tmp_path):
+    at = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=5)
+    mms = twilio.inbound("+12125550101", "card and receipt", at, media=[("image/png", PNG), ("application/pdf", b"%PDF-1.7")])
+    assert cli("sync", "--once").exit_code == 0
+    result = cli("media", "fetch", mms["sid"], "--to", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    paths = [Path(line) for line in result.stdout.splitlines()]
+    assert [p.parent for p in paths] == [tmp_path / "out"] * 2
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
+    assert paths[0].read_bytes() == PNG and paths[1].read_bytes() == b"%PDF-1.7"
+    # Without --to the files stay in the cache, where the app opens them from.
+    cached = cli("media", "fetch", mms["sid"]).stdout.splitlines()
+    assert all(Path(line).is_file() and "xdg-cache" in line for line in cached)
+
+
+def test_media_fetch_says_what_is_wrong(twilio, env, tmp_path):
+    at = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=5)
+    sms = twilio.inbound("+12125550101", "just words", at)
+    gone = twilio.inbound("+12125550102", "", at, media=[("image/png", PNG)])
+    gone["_media"][0]["_bytes"] = None
+    assert cli("sync", "--once").exit_code == 0
+
+    bad = cli("media", "fetch", "not-a-sid")
+    assert bad.exit_code == 2 and "not a message SID" in bad.output
+
+    plain = cli("media", "fetch", sms["sid"])
+    assert plain.exit_code == 1 and "has no attachments" in plain.output
+
+    missing = cli("media", "fetch", gone["sid"], "--to", str(tmp_path / "out"))
+    assert missing.exit_code == 1 and ("20404" in missing.output or "not found" in missing.output)
+    assert not list((tmp_path / "out").glob("*"))
+    # The failure is on the stored message, for every terminal's bubble.
+    store = open_store(env["MSGTERM_DATABASE_URL"])
+    (message,) = _thread(store, "+12125550102")
+    assert message.media[0].error and "could not download" in message.media[0].error
+
+    unknown = cli("media", "fetch", "MM" + "0" * 32)
+    assert unknown.exit_code == 1 and "cannot list the attachments" in unknown.output
+
+
+def test_media_fetch_without_twilio_says_how_to_set_it_up(tmp_path):
+    result = cli("--db", str(tmp_path / "x.db"), "media", "fetch", "MM" + "0" * 32)
+    assert result.exit_code == 1 and "Twilio is not configured" in result.output

@@ -18,9 +18,7 @@ MEDIA_UNLISTED = sa.text("num_media > 0 AND media_listed_at IS NULL")
 def upgrade() -> None:
     # Nullable with no default: both backends add it without rewriting the message table.
     op.add_column("message", sa.Column("media_listed_at", sa.DateTime, nullable=True))
-    op.create_index(
-        "ix_message_media_unlisted", "message", ["id"], sqlite_where=MEDIA_UNLISTED, postgresql_where=MEDIA_UNLISTED
-    )
+    op.create_index("ix_message_media_unlisted", "message", ["id"], sqlite_where=MEDIA_UNLISTED, postgresql_where=MEDIA_UNLISTED)
     op.create_table(
         "media",
         sa.Column("sid", sa.String, primary_key=True),
