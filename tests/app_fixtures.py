@@ -97,8 +97,8 @@ async def quiet(pilot) -> None:
         await pilot.pause()
 
 
-def make_app(store, clock, staff: str = "desk", **kwargs) -> MsgtermApp:
-    provider = SimulatedProvider(
+def make_app(store, clock, staff: str = "desk", provider=None, **kwargs) -> MsgtermApp:
+    provider = provider or SimulatedProvider(
         BUSINESS, store.textable_numbers, clock=clock, walk_in_every=timedelta(days=365), reply_after=timedelta(days=365)
     )
     kwargs = {"start_poller": False, "watch_changes": False, "bell": False} | kwargs

@@ -67,7 +67,12 @@ class MediaStore(LeaseStore):
         """A conversation's listed files, newest first, and how many of its MMS are not
         listed yet."""
         query = (
-            select(*(media_t.c[name] for name in MEDIA_RECORD_FIELDS), msg_t.c.sid, msg_t.c.created_at, msg_t.c.direction)
+            select(
+                *(media_t.c[name] for name in MEDIA_RECORD_FIELDS),
+                msg_t.c.sid.label("message_sid"),
+                msg_t.c.created_at,
+                msg_t.c.direction,
+            )
             .select_from(media_t.join(msg_t, msg_t.c.id == media_t.c.message_id))
             .where(msg_t.c.conversation_id == conversation_id)
             .order_by(msg_t.c.created_at.desc(), msg_t.c.id.desc(), media_t.c.position)
@@ -78,7 +83,9 @@ class MediaStore(LeaseStore):
             rows = conn.execute(query).all()
             waiting = int(conn.execute(unlisted).scalar() or 0)
         files = [
-            Attachment(MediaRecord(*row[: len(MEDIA_RECORD_FIELDS)]), row.sid, row.created_at, row.direction == Direction.INBOUND)
+            Attachment(
+                MediaRecord(*row[: len(MEDIA_RECORD_FIELDS)]), row.message_sid, row.created_at, row.direction == Direction.INBOUND
+            )
             for row in rows
         ]
         return files, waiting

@@ -110,10 +110,12 @@ def _append_media(text: Text, message: MessageRecord) -> None:
         return
     if not message.media:
         text.append("    📎 attachments no longer at Twilio (deleted there)\n", style="italic dim")
-    for file in message.media:
+    for position, file in enumerate(message.media):
         text.append(f"    📎 {describe_file(file.content_type, file.size)}", style="italic")
         if file.error:
             text.append(f"  {clean_line(file.error)}", style="red")
+        elif position == 0:
+            text.append("  v opens", style="dim")
         text.append("\n")
 
 

@@ -213,3 +213,41 @@ def test_the_outbox(snap_compare, tmp_path):
     refused = store.begin_send(desk, by_name(store, "Ada Lovelace").id, "Your spot is held")
     store.fail_send(refused.id, 30006, None)
     assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("5"))
+
+
+def test_a_thread_with_attachments(snap_compare, tmp_path):
+    """An MMS with a photo (type and size) and a file that could not be downloaded, and one
+    whose files are still being read from Twilio; the rows preview them."""
+    from datetime import timedelta
+
+    from app_fixtures import by_name
+
+    from msgterm.domain.provider_message import Direction, ProviderMedia, ProviderMessage, Status
+
+    store, clock = build_store(tmp_path)
+    phone = by_name(store, "Ada Lovelace").phone
+    for n, body, files in (
+        (1, "", 2),
+        (2, "and the receipt", 1),
+    ):
+        at = clock() - timedelta(minutes=10 - n)
+        sid = f"MM{n:032x}"
+        store.ingest(
+            [
+                ProviderMessage(
+                    sid, Direction.INBOUND, phone, store.business_number, body, Status.RECEIVED, at, at, num_media=files
+                )
+            ]
+        )
+        if n == 1:
+            message_id = store.message_id_for_sid(sid)
+            listed = [(ProviderMedia(f"ME{n:030x}01", sid, "image/jpeg"), 241_733, None)]
+            listed.append(
+                (
+                    ProviderMedia(f"ME{n:030x}02", sid, "image/heic"),
+                    None,
+                    "could not download: Twilio does not know that resource (error 20404).",
+                )
+            )
+            store.record_media(message_id, listed)
+    assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("4", "enter"))
