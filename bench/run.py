@@ -314,7 +314,11 @@ def measure_bulk(db: Path, runs: int, count: int = 10_000) -> dict:
 # ---- ingest -------------------------------------------------------------------------------------
 
 
-def measure_ingest(db: Path, count: int, runs: int) -> dict:
+#: One message in this many is an MMS with one file (the poller lists it in the same cycle).
+MEDIA_EVERY = 20
+
+
+def measure_ingest(db: Path, count: int, runs: int, media_every: int = MEDIA_EVERY) -> dict:
     """Median messages per second over ``runs`` syncs of the same ``count`` messages, each
     into a fresh copy of the store, and the same rows through a bare executemany."""
     from msgterm.domain.provider_message import ProviderMessage
@@ -332,9 +336,10 @@ def measure_ingest(db: Path, count: int, runs: int) -> dict:
         body = rng.choice(
             ("Can I book the 6pm class?", "Running late, sorry!", "Yes, you're booked for Spin on Friday", "Thanks!")
         )
+        mms = media_every > 0 and n % media_every == 0
         batch.append(
             ProviderMessage(
-                f"SM{rng.getrandbits(128):032x}",
+                f"{'MM' if mms else 'SM'}{rng.getrandbits(128):032x}",
                 "inbound" if inbound else "outbound",
                 phone if inbound else BUSINESS,
                 BUSINESS if inbound else phone,
@@ -342,6 +347,7 @@ def measure_ingest(db: Path, count: int, runs: int) -> dict:
                 "received" if inbound else "delivered",
                 at,
                 at,
+                num_media=1 if mms else 0,
             )
         )
         if len(batch) == 1000:  # a page of Twilio's message log (oldest first here)
@@ -357,11 +363,12 @@ def measure_ingest(db: Path, count: int, runs: int) -> dict:
             bare_rates.append(count / bare_executemany(scratch, pages))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    return {"ingest_rate": median(rates), "ingest_bare_rate": median(bare_rates)}
+    return {"ingest_rate": median(rates), "ingest_bare_rate": median(bare_rates), "media_every": media_every}
 
 
 def sync_into_copy(db: Path, scratch: Path, pages: list, count: int) -> float:
     """Seconds for the real poller to store ``pages`` into a copy of the store."""
+    from msgterm.domain.provider_message import ProviderMedia
     from msgterm.store import open_store
     from msgterm.sync.poller import Poller
 
@@ -381,6 +388,12 @@ def sync_into_copy(db: Path, scratch: Path, pages: list, count: int) -> float:
 
         def fetch_message(self, sid):
             raise AssertionError("the benchmark log has no unfinished messages")
+
+        def list_media(self, sid):
+            return [ProviderMedia("ME" + sid[2:], sid, "image/jpeg")]
+
+        def media_size(self, media):
+            return 48_213
 
     began = time.perf_counter()
     report = Poller(store, Log()).poll_once()
@@ -476,7 +489,7 @@ def table(f: dict) -> str:
             f["bulk_select"] + f["bulk_archive"] <= 1.0,
         ),
         (
-            "ingest 100,000 messages",
+            f"ingest 100,000 messages, 1 in {f['media_every']} MMS" if f["media_every"] else "ingest 100,000 messages",
             f"{f['ingest_rate']:,.0f} msg/s",
             "≥ 20,000 msg/s",
             f"{f['ingest_rate'] / f['ingest_bare_rate']:.2f}× bare executemany ({f['ingest_bare_rate']:,.0f}/s)",
@@ -507,15 +520,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--ingest", type=int, default=100_000)
     parser.add_argument("--ingest-runs", type=int, default=3)
-    parser.add_argument("--only", choices=("bulk",), help="measure one part only (printed as figures)")
+    parser.add_argument("--only", choices=("bulk", "ingest"), help="measure one part only (printed as figures)")
+    parser.add_argument("--media-every", type=int, default=MEDIA_EVERY, help="one message in N is an MMS (0: none)")
     args = parser.parse_args()
     if args.only == "bulk":
         print(measure_bulk(args.db, 3))
         return
+    if args.only == "ingest":
+        print(measure_ingest(args.db, args.ingest, args.ingest_runs, args.media_every))
+        return
     figures = measure_app(args.db, args.runs)
     figures |= measure_queries(args.db, args.runs)
     figures |= measure_bulk(args.db, 3)
-    figures |= measure_ingest(args.db, args.ingest, args.ingest_runs)
+    figures |= measure_ingest(args.db, args.ingest, args.ingest_runs, args.media_every)
     with sqlite3.connect(args.db) as conn:
         sizes = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("client", "conversation", "message")]
     print(
