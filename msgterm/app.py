@@ -64,8 +64,11 @@ class MsgtermApp(App):
         preferences: Path | None = None,
         quiet_hours: QuietHours | None = None,
         zone: tzinfo | None = None,
+        image_widget: type | None = None,
     ) -> None:
         super().__init__()
+        #: What draws an image attachment in this terminal (inline_images.py); None: the system viewer.
+        self.image_widget = image_widget
         self.store = store
         self.staff = staff
         self.provider = provider

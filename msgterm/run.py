@@ -49,6 +49,7 @@ def run_app(obj: Context, *, demo: bool) -> None:
             run_app(obj, demo=True)
         return
     from msgterm.app import MsgtermApp
+    from msgterm.inline_images import image_widget_class
     from msgterm.preferences import preferences_path
 
     store = obj.store
@@ -65,6 +66,7 @@ def run_app(obj: Context, *, demo: bool) -> None:
         freeze_heap=True,
         preferences=preferences_path(),
         quiet_hours=settings.quiet_hours,
+        image_widget=image_widget_class(),
     )
     app.run()
 

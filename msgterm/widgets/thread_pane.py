@@ -9,6 +9,7 @@ only if that is still the one on screen.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult, SuspendNotSupported
@@ -415,16 +416,18 @@ class ThreadPane(Vertical):
                 later = f": {waiting} MMS being read from Twilio, try again in a moment" if waiting else ""
                 self.notify(f"No attachments in this conversation{later}.", timeout=3)
             elif len(files) == 1:
-                self._open_file(conversation.id, files[0])
+                self._open_file(conversation.id, files[0], conversation.title)
             else:
                 self.app.push_screen(
                     AttachmentPicker(clean_line(conversation.title), files),
-                    lambda picked: self._open_file(conversation.id, picked) if picked else None,
+                    lambda picked: self._open_file(conversation.id, picked, conversation.title) if picked else None,
                 )
 
         self.calls.read(lambda: store.conversation_media(conversation.id), listed, group="attachments")
 
-    def _open_file(self, conversation_id: int, attachment: Attachment) -> None:
+    def _open_file(self, conversation_id: int, attachment: Attachment, attachment_owner: str) -> None:
+        """Download one file, then draw it here (an image, where the terminal can) or start
+        the system viewer on it."""
         from msgterm.domain.provider_message import ProviderMedia
         from msgterm.sync.attachments import MediaCache, download
         from msgterm.sync.provider import ProviderError
@@ -438,16 +441,24 @@ class ThreadPane(Vertical):
         media = ProviderMedia(file.sid, attachment.message_sid, file.content_type)
         self.notify(f"Opening {describe_file(file.content_type, file.size)}…", timeout=2, markup=False)
 
-        def fetch() -> str | None:
+        image_widget = self.msgterm.image_widget if file.content_type.startswith("image/") else None
+
+        def fetch() -> tuple[Path | None, str | None]:
             try:
                 path = download(provider, store, media, MediaCache())
             except ProviderError as error:
-                return f"Could not download the attachment: {error}"
-            return open_with_viewer(path)
+                return None, f"Could not download the attachment: {error}"
+            return path, (None if image_widget else open_with_viewer(path))
 
-        def done(problem: str | None) -> None:
+        def done(result: tuple[Path | None, str | None]) -> None:
+            path, problem = result
             if problem:
                 self._say(problem)
+            elif path is not None and image_widget is not None:
+                from msgterm.screens.image_viewer import ImageViewer
+
+                title = f"{describe_file(file.content_type, file.size)} from {clean_line(attachment_owner)}"
+                self.app.push_screen(ImageViewer(path, title, image_widget))
             self._changed(conversation_id)  # its size, or why it failed, is on the bubble now
 
         self.calls.read(fetch, done, group="attachment-download")

@@ -251,3 +251,27 @@ def test_a_thread_with_attachments(snap_compare, tmp_path):
             )
             store.record_media(message_id, listed)
     assert snap_compare(make_app(store, clock), terminal_size=SIZE, run_before=keys("4", "enter"))
+
+
+def test_a_photo_drawn_in_the_app(snap_compare, tmp_path):
+    """v on a client's photo where the terminal draws images (textual-image's half-cell
+    widget stands in for its kitty and Sixel ones, which a snapshot cannot show)."""
+    from datetime import timedelta
+
+    from app_fixtures import by_name
+    from textual_image.widget import HalfcellImage
+
+    from msgterm.domain.provider_message import Direction, ProviderMedia, ProviderMessage, Status
+    from msgterm.sync.simulated import DEMO_MEDIA
+
+    store, clock = build_store(tmp_path)
+    phone = by_name(store, "Ada Lovelace").phone
+    at = clock() - timedelta(minutes=5)
+    sid = "MM" + "c" * 32
+    store.ingest(
+        [ProviderMessage(sid, Direction.INBOUND, phone, store.business_number, "my card", Status.RECEIVED, at, at, num_media=1)]
+    )
+    card = "ME0de0000000000000000000000000card"
+    store.record_media(store.message_id_for_sid(sid), [(ProviderMedia(card, sid, "image/png"), len(DEMO_MEDIA[card][1]()), None)])
+    app = make_app(store, clock, image_widget=HalfcellImage)
+    assert snap_compare(app, terminal_size=SIZE, run_before=keys("4", "enter", "v"))

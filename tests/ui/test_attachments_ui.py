@@ -15,6 +15,7 @@ from conftest import BUSINESS
 from fake_twilio import ACCOUNT, TOKEN
 
 from msgterm.screens.attachment_picker import AttachmentPicker
+from msgterm.screens.image_viewer import ImageViewer
 from msgterm.settings import TwilioSettings
 from msgterm.sync.poller import Poller
 from msgterm.sync.twilio_provider import TwilioProvider
@@ -112,3 +113,43 @@ async def test_v_where_there_is_nothing_to_open_says_so(tmp_path, viewer):
         assert await settled(pilot, lambda: any("No attachments" in n.message for n in app._notifications))
         assert opened_paths(viewer) == []
         assert os.environ["MSGTERM_VIEWER"]
+
+
+async def test_where_the_terminal_draws_images_the_photo_shows_in_the_app(tmp_path, twilio, viewer):
+    """With a terminal that draws images (here textual-image's half-cell widget stands in for
+    its kitty and Sixel ones), v shows the photo in the app; o opens the system viewer."""
+    from textual_image.widget import HalfcellImage
+
+    png = _picture()
+    store, clock, provider, _mms = with_mms(tmp_path, twilio, [("image/png", png)])
+    app = make_app(store, clock, provider=provider, image_widget=HalfcellImage)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settled_start(pilot)
+        await open_named(pilot, app, "Ada Lovelace")
+        await quiet(pilot)
+        await pilot.press("v")
+        assert await settled(pilot, lambda: isinstance(app.screen, ImageViewer))
+        assert app.screen.query_one("#image", HalfcellImage)
+        assert opened_paths(viewer) == []
+        await pilot.press("o")
+        assert await settled(pilot, lambda: len(opened_paths(viewer)) == 1)
+        await pilot.press("escape")
+        assert await settled(pilot, lambda: not isinstance(app.screen, ImageViewer))
+
+
+def _picture() -> bytes:
+    from msgterm.sync.simulated import DEMO_MEDIA
+
+    return DEMO_MEDIA["ME0de0000000000000000000000000card"][1]()
+
+
+def test_the_terminal_is_asked_about_images_only_where_it_may_draw_them():
+    from msgterm.inline_images import image_widget_class, wanted
+
+    assert not wanted({"TERM": "xterm-256color"}) and not wanted({"TERM": "tmux-256color"})
+    assert wanted({"TERM": "xterm-kitty"}) and wanted({"TERM_PROGRAM": "WezTerm", "TERM": "xterm-256color"})
+    assert not wanted({"TERM": "xterm-kitty", "MSGTERM_INLINE_IMAGES": "0"})
+    assert wanted({"TERM": "dumb", "MSGTERM_INLINE_IMAGES": "yes"})
+    # Not a terminal (the tests): textual-image finds neither Sixel nor kitty's graphics.
+    assert image_widget_class({"MSGTERM_INLINE_IMAGES": "1"}) is None
+    assert image_widget_class({"TERM": "xterm"}) is None
