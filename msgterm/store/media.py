@@ -94,18 +94,6 @@ class MediaStore(LeaseStore):
         with self.read() as conn:
             return conn.execute(select(msg_t.c.id).where(msg_t.c.sid == sid)).scalar()
 
-    def media_file(self, media_sid: str) -> tuple[MediaRecord, str]:
-        """One listed file and its message's SID."""
-        with self.read() as conn:
-            row = conn.execute(
-                select(*(media_t.c[name] for name in MEDIA_RECORD_FIELDS), msg_t.c.sid.label("message_sid"))
-                .select_from(media_t.join(msg_t, msg_t.c.id == media_t.c.message_id))
-                .where(media_t.c.sid == media_sid)
-            ).first()
-        if row is None:
-            raise NotFound(f"no attachment {media_sid} is stored")
-        return MediaRecord(*row[:-1]), row.message_sid
-
     def note_media_read(self, media_sid: str, *, size: int | None = None, error: str | None = None) -> None:
         """What a download of one file found: its size, or why it failed (None clears an
         earlier failure); every terminal's bubble shows it."""

@@ -64,13 +64,11 @@ class MediaCache:
                 entry.unlink(missing_ok=True)
 
 
-def download(
-    provider: Provider, notes: MediaNotes | None, media: ProviderMedia, cache: MediaCache, *, refresh: bool = False
-) -> Path:
-    """The file on disk (from the cache unless ``refresh``); its size, or why it could not
-    be read, noted in the store. Raises ProviderError with words to show."""
+def download(provider: Provider, notes: MediaNotes | None, media: ProviderMedia, cache: MediaCache) -> Path:
+    """The file on disk (from the cache when it is there); its size, or why it could not be
+    read, noted in the store. Raises ProviderError with words to show."""
     name = file_name(media.sid, media.content_type)
-    cached = None if refresh else cache.get(name)
+    cached = cache.get(name)
     if cached is not None:
         return cached
     try:

@@ -47,9 +47,9 @@ def test_unlisted_mms_newest_first_then_listed_with_their_files(any_store: Media
 
     store.note_media_read(f"ME{1:032x}", size=2_400_000)
     store.note_media_read(f"ME{0:032x}", error="could not download: gone")
-    file, message_sid = store.media_file(f"ME{1:032x}")
-    assert (file.size, file.error, message_sid) == (2_400_000, None, second)
-    assert store.media_file(f"ME{0:032x}")[0].error == "could not download: gone"
+    png, mp4 = (a.file for a in store.conversation_media(conversation_id)[0])
+    assert (png.size, png.error) == (14_344, "could not download: gone")
+    assert (mp4.size, mp4.error) == (2_400_000, None)
     # The other MMS is waiting to be read in its own conversation.
     other = store.conversation_for_phone("+12125550111")
     assert store.conversation_media(other.id) == ([], 1)
