@@ -3,6 +3,11 @@
     uv run python bench/make_store.py --db /tmp/big.db
     uv run python bench/run.py --db /tmp/big.db
 
+    uv run python bench/make_store.py --db postgresql+psycopg://postgres@127.0.0.1/msgterm_bench
+    uv run python bench/run.py --db /tmp/big.db --db postgresql+psycopg://postgres@127.0.0.1/msgterm_bench
+
+With several ``--db``, each store is measured in turn and the table has a column for each.
+
 Every figure is a median of several runs. Where a same-run baseline makes sense it is
 measured too and the ratio printed (these machines are noisy; ratios travel better):
 start-up against an empty Textual app started the same way, a keypress against the
@@ -20,7 +25,6 @@ import pty
 import random
 import select
 import shutil
-import sqlite3
 import statistics
 import struct
 import subprocess
@@ -33,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from stores import bare_insert_seconds, copy_of, is_postgres, phones, shown, sizes, write_lock_held  # noqa: E402
 
 BUSINESS = "+12125550100"
 QUERIES = (("common word", "class"), ("rare word", "aquafit"), ("number fragment", "0142"))
@@ -146,18 +153,15 @@ def key_figures(terminal: Terminal, presses: int, bursts: int = 7) -> tuple[floa
     return median(times), median([burst_cpu(terminal, b"j", 30) for _ in range(bursts)])
 
 
-def key_while_locked(terminal: Terminal, db: Path, presses: int) -> float:
+def key_while_locked(terminal: Terminal, db: str, presses: int) -> float:
     """Median key-to-paint of ``j`` while another process holds the store's write lock (as a
     sync batch or an import does) and a mute pressed just before waits for it. The mute is
     undone afterwards (a second ``m`` on the same row, run once the first has been stored)."""
-    holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    terminal.press("m")
-    times = [terminal.press("j") for _ in range(presses)]
-    for _ in range(presses):
-        terminal.press("k", settle=False)
-    holder.execute("COMMIT")
-    holder.close()
+    with write_lock_held(db):
+        terminal.press("m")
+        times = [terminal.press("j") for _ in range(presses)]
+        for _ in range(presses):
+            terminal.press("k", settle=False)
     terminal.press("m")
     terminal.settle()
     return median(times)
@@ -181,7 +185,7 @@ def burst_cpu(terminal: Terminal, key: bytes, presses: int) -> float:
     return max(0.0, cpu_busy - idle_rate * wall_busy) / presses
 
 
-def measure_app(db: Path, runs: int) -> dict:
+def measure_app(db: str, runs: int) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="msgterm-bench-"))
     env = {
         **os.environ,
@@ -257,7 +261,7 @@ def measure_app(db: Path, runs: int) -> dict:
     return figures
 
 
-def measure_queries(db: Path, runs: int) -> dict:
+def measure_queries(db: str, runs: int) -> dict:
     """The search queries alone, through the store API, as the app's worker runs them."""
     from msgterm.domain.folders import FolderView
     from msgterm.domain.search_query import parse
@@ -281,7 +285,7 @@ def measure_queries(db: Path, runs: int) -> dict:
 # ---- actions on many -----------------------------------------------------------------------------
 
 
-def measure_bulk(db: Path, runs: int, count: int = 10_000) -> dict:
+def measure_bulk(db: str, runs: int, count: int = 10_000) -> dict:
     """Select every conversation of a filtered view (``*``: one client type, 14,000 of the
     store's 100,000), archive ``count`` of them in one transaction (``a``), and undo that
     (``z``), through the store calls the app makes; each run on a fresh copy of the store."""
@@ -291,10 +295,8 @@ def measure_bulk(db: Path, runs: int, count: int = 10_000) -> dict:
 
     selects, archives, undos = [], [], []
     for _run in range(runs):
-        scratch = Path(tempfile.mkdtemp(prefix="msgterm-bulk-"))
-        try:
-            shutil.copy(db, scratch / "store.db")
-            store = open_store(scratch / "store.db", business_number=BUSINESS)
+        with copy_of(db) as copy:
+            store = open_store(copy, business_number=BUSINESS)
             staff = store.add_staff("bench", "Bench Desk", "Front Desk")[0]
             began = time.perf_counter()
             ids = store.conversation_ids(FolderView.ALL, Filters(client_types=("Former member",)))
@@ -306,8 +308,6 @@ def measure_bulk(db: Path, runs: int, count: int = 10_000) -> dict:
             store.undo(staff, done)
             undos.append(time.perf_counter() - began)
             store.dispose()
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
     return {"bulk_select": median(selects), "bulk_archive": median(archives), "bulk_undo": median(undos), "bulk_count": count}
 
 
@@ -318,19 +318,18 @@ def measure_bulk(db: Path, runs: int, count: int = 10_000) -> dict:
 MEDIA_EVERY = 20
 
 
-def measure_ingest(db: Path, count: int, runs: int, media_every: int = MEDIA_EVERY) -> dict:
+def measure_ingest(db: str, count: int, runs: int, media_every: int = MEDIA_EVERY) -> dict:
     """Median messages per second over ``runs`` syncs of the same ``count`` messages, each
     into a fresh copy of the store, and the same rows through a bare executemany."""
     from msgterm.domain.provider_message import ProviderMessage
 
-    with sqlite3.connect(db) as conn:
-        phones = [row[0] for row in conn.execute("SELECT phone FROM conversation ORDER BY id")]
+    numbers = phones(db)
     rng = random.Random(11)
     now = datetime.utcnow()
     batch: list[ProviderMessage] = []
     pages = []
     for n in range(count):
-        phone = rng.choice(phones) if rng.random() < 0.9 else f"+1332{rng.randrange(2000000, 9999999)}"
+        phone = rng.choice(numbers) if rng.random() < 0.9 else f"+1332{rng.randrange(2000000, 9999999)}"
         inbound = rng.random() < 0.55
         at = now + timedelta(milliseconds=n)
         body = rng.choice(
@@ -357,24 +356,18 @@ def measure_ingest(db: Path, count: int, runs: int, media_every: int = MEDIA_EVE
         pages.append(batch)
     rates, bare_rates = [], []
     for _run in range(runs):
-        scratch = Path(tempfile.mkdtemp(prefix="msgterm-ingest-"))
-        try:
-            rates.append(count / sync_into_copy(db, scratch, pages, count))
-            bare_rates.append(count / bare_executemany(scratch, pages))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        with copy_of(db) as copy:
+            rates.append(count / sync_into(copy, pages, count))
+        bare_rates.append(count / bare_insert_seconds(db, pages))
     return {"ingest_rate": median(rates), "ingest_bare_rate": median(bare_rates), "media_every": media_every}
 
 
-def sync_into_copy(db: Path, scratch: Path, pages: list, count: int) -> float:
-    """Seconds for the real poller to store ``pages`` into a copy of the store."""
+def sync_into(copy: str, pages: list, count: int) -> float:
+    """Seconds for the real poller to store ``pages`` into ``copy`` (a copy of the store)."""
     from msgterm.domain.provider_message import ProviderMedia
     from msgterm.store import open_store
     from msgterm.sync.poller import Poller
 
-    copy = scratch / "ingest.db"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
     store = open_store(copy, business_number=BUSINESS)
 
     class Log:
@@ -403,41 +396,13 @@ def sync_into_copy(db: Path, scratch: Path, pages: list, count: int) -> float:
     return elapsed
 
 
-def bare_executemany(scratch: Path, pages: list) -> float:
-    """Seconds for the same rows through a bare executemany into an index-free table."""
-    bare = sqlite3.connect(scratch / "bare.db", isolation_level=None)
-    bare.execute("CREATE TABLE m (sid, direction, sender, recipient, body, status, created_at, sent_at)")
-    began = time.perf_counter()
-    for page in pages:
-        bare.execute("BEGIN")
-        bare.executemany(
-            "INSERT INTO m VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    m.sid,
-                    m.direction,
-                    m.from_number,
-                    m.to_number,
-                    m.body,
-                    m.status,
-                    m.created_at.isoformat(),
-                    m.sent_at.isoformat(),
-                )
-                for m in page
-            ],
-        )
-        bare.execute("COMMIT")
-    elapsed = time.perf_counter() - began
-    bare.close()
-    return elapsed
-
-
 # ---- the table ----------------------------------------------------------------------------------
 
 
-def table(f: dict) -> str:
+def rows(f: dict) -> list[tuple[str, str, str, str, bool]]:
+    """(measure, median, budget, same-run baseline, within budget) for one store's figures."""
     ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731
-    rows = [
+    found = [
         (
             "start to first full paint",
             ms(f["start"]),
@@ -469,8 +434,8 @@ def table(f: dict) -> str:
         ("open a 2,000-message conversation", ms(f["open"]), "≤ 100 ms", "", f["open"] <= 0.1),
     ]
     for label, _typed in QUERIES:
-        rows.append((f"search query, {label}", ms(f[f"query {label}"]), "≤ 10 ms", "", f[f"query {label}"] <= 0.010))
-        rows.append(
+        found.append((f"search query, {label}", ms(f[f"query {label}"]), "≤ 10 ms", "", f[f"query {label}"] <= 0.010))
+        found.append(
             (
                 f"search keystroke to results, {label}",
                 ms(f[f"keystroke {label}"]),
@@ -479,7 +444,7 @@ def table(f: dict) -> str:
                 f[f"keystroke {label}"] <= 0.050,
             )
         )
-    rows += [
+    found += [
         ("apply a filter", ms(f["filter"]), "≤ 100 ms", "", f["filter"] <= 0.1),
         (
             f"select a view and archive {f['bulk_count']:,} conversations",
@@ -497,49 +462,66 @@ def table(f: dict) -> str:
         ),
         ("peak memory of the app", f"{f['peak_rss_mb']:.0f} MB", "≤ 200 MB", "", f["peak_rss_mb"] <= 200),
     ]
-    widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
-    head = ("measure", "median", "budget", "same-run baseline")
-    widths = [max(w, len(h)) for w, h in zip(widths, head, strict=True)]
+    return found
+
+
+def table(columns: list[tuple[str, dict]]) -> str:
+    """One row a measure, and for each store (name, figures) its median, ✓ or ✗, and baseline."""
+    per_store = [rows(figures) for _name, figures in columns]
+    head = ["measure", "budget"]
+    for name, _figures in columns:
+        head += [name, "ok", f"{name} baseline"]
+    lines = []
+    for index, first in enumerate(per_store[0]):
+        cells = [first[0], first[2]]
+        for found in per_store:
+            _measure, value, _budget, baseline, ok = found[index]
+            cells += [value, "✓" if ok else "✗", baseline]
+        lines.append(cells)
+    widths = [max(len(str(cells[i])) for cells in [head, *lines]) for i in range(len(head))]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731
-    out = [line((*head,)) + " ok |", "|" + "|".join("-" * (w + 2) for w in widths) + "|----|"]
-    out += [line(r[:4]) + (" ✓  |" if r[4] else " ✗  |") for r in rows]
-    return "\n".join(out)
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(c) for c in lines)])
 
 
-def sqlite_path(text: str) -> Path:
-    """The store's file. A database URL is refused in words: this benchmark writes SQLite
-    files only so far (PostgreSQL is issue 17), and a URL would become a folder here."""
-    if "://" in text:
-        raise argparse.ArgumentTypeError(f"{text!r} is a database URL; this benchmark takes a SQLite file path")
-    return Path(text)
+def database(text: str) -> str:
+    """A SQLite path or a PostgreSQL URL (``postgresql+psycopg://user@host/dbname``)."""
+    if "://" in text and not is_postgres(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a SQLite file path or a postgresql+psycopg:// URL")
+    return text
+
+
+def measure(db: str, args) -> dict:
+    figures = measure_app(db, args.runs)
+    figures |= measure_queries(db, args.runs)
+    figures |= measure_bulk(db, 3)
+    figures |= measure_ingest(db, args.ingest, args.ingest_runs, args.media_every)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", required=True, type=sqlite_path)
+    parser.add_argument("--db", required=True, type=database, action="append", help="a store; repeat for a column each")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--ingest", type=int, default=100_000)
     parser.add_argument("--ingest-runs", type=int, default=3)
     parser.add_argument("--only", choices=("bulk", "ingest"), help="measure one part only (printed as figures)")
     parser.add_argument("--media-every", type=int, default=MEDIA_EVERY, help="one message in N is an MMS (0: none)")
     args = parser.parse_args()
-    if args.only == "bulk":
-        print(measure_bulk(args.db, 3))
+    for db in args.db:
+        if args.only == "bulk":
+            print(shown(db), measure_bulk(db, 3))
+        elif args.only == "ingest":
+            print(shown(db), measure_ingest(db, args.ingest, args.ingest_runs, args.media_every))
+    if args.only:
         return
-    if args.only == "ingest":
-        print(measure_ingest(args.db, args.ingest, args.ingest_runs, args.media_every))
-        return
-    figures = measure_app(args.db, args.runs)
-    figures |= measure_queries(args.db, args.runs)
-    figures |= measure_bulk(args.db, 3)
-    figures |= measure_ingest(args.db, args.ingest, args.ingest_runs, args.media_every)
-    with sqlite3.connect(args.db) as conn:
-        sizes = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("client", "conversation", "message")]
-    print(
-        f"store: {sizes[0]:,} clients, {sizes[1]:,} conversations, {sizes[2]:,} messages; "
-        f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs"
-    )
-    print(table(figures))
+    columns = [(shown(db), measure(db, args)) for db in args.db]
+    import sqlite3
+
+    for db in args.db:
+        counts = sizes(db)
+        print(f"{shown(db)} store: {counts[0]:,} clients, {counts[1]:,} conversations, {counts[2]:,} messages")
+    print(f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
+    print(table(columns))
 
 
 if __name__ == "__main__":
