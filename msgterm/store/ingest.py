@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import itemgetter
 
-from sqlalchemy import BindParameter, Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from msgterm.domain import folders
@@ -370,10 +370,12 @@ class IngestStore(LeaseStore):
             shaped = [row for row in rows if ("last_activity_at" in row) is with_activity]
             if not shaped:
                 continue
-            values: dict[str, BindParameter] = {"folder": bindparam("folder"), "unread_count": bindparam("unread_count")}
+            names = ["folder", "unread_count"]
             if with_activity:
-                values |= {name: bindparam(name) for name in ("last_activity_at", "last_preview", "last_direction")}
-            self.execute_many(conn, update(conv_t).where(conv_t.c.id == bindparam("cid")).values(**values), shaped)
+                names += ["last_activity_at", "last_preview", "last_direction"]
+            self.update_by_id(
+                conn, conv_t, [row["cid"] for row in shaped], {name: [row[name] for row in shaped] for name in names}
+            )
 
     def _opt_decided(self, conn: Connection, conversation_ids: set[int]) -> set[int]:
         """Conversations with an opt-out or opt-in on record already (from newer messages)."""

@@ -12,7 +12,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: The newest revision; a store already there opens without loading Alembic at all.
 HEAD = "0013"
 #: Search objects that migration 0003 makes by hand (FTS5 tables, expression indexes).
-SEARCH_OBJECTS = ("client_fts", "message_fts", "ix_client_search_trgm", "ix_message_body_tsv", "body_tsv", "ix_conversation_phone_trgm")
+SEARCH_OBJECTS = (
+    "client_fts",
+    "message_fts",
+    "ix_client_search_trgm",
+    "ix_message_body_tsv",
+    "body_tsv",
+    "ix_conversation_phone_trgm",
+)
 
 
 class StoreUnusable(MsgtermError):

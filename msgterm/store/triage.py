@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from msgterm.domain import folders
 from msgterm.domain.folders import ConversationState, Folder, Triage
@@ -20,8 +20,8 @@ from msgterm.store.records import ConversationRecord
 
 event_t = schema.conversation_event
 
-#: Conversations read or written per statement (SQLite allows 32,766 parameters).
-CHUNK = 500
+#: Conversations read or written per statement (each list is one parameter: `among`).
+CHUNK = 5_000
 #: The permission each action needs (opening by a Viewer changes nothing, PRODUCT.md §1).
 NEEDS = {
     Triage.MARK_UNREAD: Action.MARK_UNREAD,
@@ -81,7 +81,7 @@ class TriageStore(ConversationStore):
                 chunk = list(dict.fromkeys(conversation_ids[start : start + CHUNK]))
                 priors += self._triage_chunk(conn, staff, action, chunk, until)
                 if until is not None:
-                    conn.execute(update(conv_t).where(conv_t.c.id.in_(chunk)).values(snoozed_until=until))
+                    conn.execute(update(conv_t).where(self.among(conv_t.c.id, chunk)).values(snoozed_until=until))
             self._touch(conn, [prior.conversation_id for prior in priors])
         return Undoable(action, tuple(priors))
 
@@ -178,14 +178,14 @@ class TriageStore(ConversationStore):
 
     def _states_of(self, conn: Connection, ids: list[int]) -> dict[int, ConversationState]:
         rows = conn.execute(
-            select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted).where(conv_t.c.id.in_(ids))
+            select(conv_t.c.id, conv_t.c.folder, conv_t.c.unread_count, conv_t.c.muted).where(self.among(conv_t.c.id, ids))
         )
         found = {row.id: ConversationState(Folder(row.folder), row.unread_count, bool(row.muted)) for row in rows}
         return {cid: found[cid] for cid in ids if cid in found}  # in the order asked
 
     def _newest_message_ids(self, conn: Connection, ids: list[int], direction: Direction | None = None) -> dict[int, int]:
         """Each conversation's newest message (or newest in one direction), in one query."""
-        query = select(msg_t.c.conversation_id, func.max(msg_t.c.id)).where(msg_t.c.conversation_id.in_(ids))
+        query = select(msg_t.c.conversation_id, func.max(msg_t.c.id)).where(self.among(msg_t.c.conversation_id, ids))
         if direction is not None:
             query = query.where(msg_t.c.direction == direction)
         return {cid: newest for cid, newest in conn.execute(query.group_by(msg_t.c.conversation_id))}
@@ -203,14 +203,13 @@ class TriageStore(ConversationStore):
         )
 
     def _write_states_of(self, conn: Connection, rows: list[dict]) -> None:
-        self.execute_many(
+        self.update_by_id(
             conn,
-            update(conv_t)
-            .where(conv_t.c.id == bindparam("cid"))
-            .values(folder=bindparam("new_folder"), unread_count=bindparam("new_unread"), muted=bindparam("new_muted")),
-            rows,
+            conv_t,
+            [row["cid"] for row in rows],
+            {name: [row[name] for row in rows] for name in ("folder", "unread_count", "muted")},
         )
 
 
 def _state_row(conversation_id: int, state: ConversationState) -> dict:
-    return {"cid": conversation_id, "new_folder": state.folder.value, "new_unread": state.unread_count, "new_muted": state.muted}
+    return {"cid": conversation_id, "folder": state.folder.value, "unread_count": state.unread_count, "muted": state.muted}

@@ -21,8 +21,7 @@ branch_labels = None
 depends_on = None
 
 POSTGRESQL_UP = [
-    "ALTER TABLE message ADD COLUMN body_tsv tsvector"
-    " GENERATED ALWAYS AS (to_tsvector('simple', msgterm_unaccent(body))) STORED",
+    "ALTER TABLE message ADD COLUMN body_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', msgterm_unaccent(body))) STORED",
     "DROP INDEX ix_message_body_tsv",
     "CREATE INDEX ix_message_body_tsv ON message USING gin (body_tsv)",
     "CREATE INDEX ix_conversation_phone_trgm ON conversation USING gin (phone gin_trgm_ops)",
