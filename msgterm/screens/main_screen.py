@@ -285,7 +285,7 @@ class MainScreen(Screen):
         else:
             more = "" if listing.complete else "+"
             words = f"Search '{clean_line(self.shown_search_text.strip())}' · {listing.count}{more} hits"
-        self.query_one("#list-header", Static).update(literal(words))
+        self.query_one("#list-header", Static).update(literal(words), layout=False)  # one line high, always
 
     def refresh_counts(self) -> None:
         filters, store = self.filters, self.store

@@ -96,7 +96,7 @@ class SearchStore(ConversationStore):
         fragment that many hold keeps the walk, which finds them at once."""
         with self.read() as conn:
             ids = list(conn.scalars(union(*(select(conv_t.c.id).where(m) for m in matches)).limit(PARTY_CANDIDATES + 1)))
-        return matches if len(ids) > PARTY_CANDIDATES else [conv_t.c.id.in_(ids)]
+        return matches if len(ids) > PARTY_CANDIDATES else [self.among(conv_t.c.id, ids)]
 
     def search_conversations(
         self,

@@ -101,4 +101,4 @@ class StatusLine(Static):
         if self._selected:
             text.append("   │   ")
             text.append(f"{self._selected} selected", style="bold reverse")
-        self.update(text)
+        self.update(text, layout=False)  # one line high whatever it says: no layout of the screen
