@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from msgterm.cli import Context, echo
@@ -50,7 +51,10 @@ def run_app(obj: Context, *, demo: bool) -> None:
         return
     from msgterm.app import MsgtermApp
     from msgterm.inline_images import image_widget_class
+    from msgterm.memory import give_back_forever, tune_allocator
     from msgterm.preferences import preferences_path
+
+    tune_allocator()
 
     store = obj.store
     app = MsgtermApp(
@@ -68,7 +72,12 @@ def run_app(obj: Context, *, demo: bool) -> None:
         quiet_hours=settings.quiet_hours,
         image_widget=image_widget_class(),
     )
-    app.run()
+    done = threading.Event()
+    give_back_forever(done)
+    try:
+        app.run()
+    finally:
+        done.set()
 
 
 def make_provider(obj: Context, *, demo: bool = False):
